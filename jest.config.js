@@ -1,0 +1,8 @@
+// Unit tests live next to the code (*.spec.ts); cross-package tests under test/ (*.e2e-spec.ts).
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+module.exports = {
+  projects: [
+    { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { displayName: 'e2e', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};
