@@ -1,0 +1,12 @@
+export { loadConfig } from './load-config';
+export type { LoadConfigOptions } from './load-config';
+export { CairnConfig, LOG_LEVELS } from './cairn-config';
+export type { LogLevel } from './cairn-config';
+export { ConfigError, exitOnConfigError } from './config-error';
+export type { ExitIo } from './config-error';
+export { formatConfigHelp } from './help';
+export { formatVersion, ETCD_COMPATIBLE_VERSION } from './version';
+export type { ParsedUrl, InitialCluster } from './urls';
+export type { AutoCompaction } from './compaction';
+export { FLAGS } from './flags';
+export type { FlagSpec } from './flags';
