@@ -1,5 +1,5 @@
 // Unit tests live next to the code (*.spec.ts); cross-package tests under test/ (*.e2e-spec.ts).
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 module.exports = {
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },

@@ -1,0 +1,505 @@
+import { Engine, EngineOp } from './rocks';
+import {
+  REV_KEYSPACE_END,
+  StoredRecord,
+  decodeNumber,
+  decodeRecord,
+  encodeNumber,
+  encodeRecord,
+  metaKey,
+  parseRevKey,
+  recordToKeyValue,
+  revKey,
+  revKeyLowerBound,
+} from './encoding';
+import { MvccError } from './errors';
+import { IndexedRevision, KeyIndex, KeyRange, keyBuffer, keyString } from './key-index';
+import {
+  Compare,
+  CompareResult,
+  CompareTarget,
+  DeleteRangeRequest,
+  DeleteRangeResult,
+  EventType,
+  KeyValue,
+  MvccEvent,
+  PutRequest,
+  PutResult,
+  RangeRequest,
+  RangeResult,
+  RequestOp,
+  ResponseOp,
+  SortOrder,
+  SortTarget,
+  TxnRequest,
+  TxnResult,
+  WriteOutcome,
+} from './types';
+import { Compactor } from './compactor';
+
+const META_REVISION = metaKey('revision');
+const META_COMPACT = metaKey('compact-scheduled');
+const META_COMPACT_DONE = metaKey('compact-finished');
+
+/** Tells the store which lease ids exist; the lessor implements it. */
+export interface LeaseLookup {
+  exists(id: bigint): boolean;
+}
+
+const NO_LEASES: LeaseLookup = { exists: () => false };
+
+/** The revision range a write in progress reads and writes at (etcd's write txn). */
+class WriteTxn {
+  changes = 0;
+  constructor(readonly beginRev: number) {}
+  get writeRev(): number {
+    return this.beginRev + 1;
+  }
+  /** Reads inside a write see its own earlier changes. */
+  get viewRev(): number {
+    return this.changes > 0 ? this.beginRev + 1 : this.beginRev;
+  }
+}
+
+/** Which branch a txn (and each nested txn in it) takes, decided before anything is applied. */
+interface TxnPlan {
+  succeeded: boolean;
+  ops: RequestOp[];
+  nested: Map<number, TxnPlan>;
+}
+
+/** The ops an applied batch wrote, and the events it produced, in revision order. */
+export interface FlushedBatch {
+  events: MvccEvent[];
+}
+
+/**
+ * The multi-version key-value store: etcd's revision model on RocksDB.
+ *
+ * Writes are applied synchronously, one request after another, by the apply loop; their
+ * effects collect in an open batch that `flush` writes to RocksDB as one atomic write,
+ * together with whatever the caller adds (its applied index, lease and auth state). Nothing
+ * awaits between an apply and its flush, so readers never see half a batch.
+ */
+export class MvccStore {
+  private readonly index = new KeyIndex();
+  private currentRev = 0;
+  private compactRev = 0;
+  private readonly pendingRecords = new Map<string, StoredRecord>();
+  private pendingOps: EngineOp[] = [];
+  private pendingEvents: MvccEvent[] = [];
+  private readonly compactor: Compactor;
+  leases: LeaseLookup = NO_LEASES;
+
+  private constructor(readonly engine: Engine) {
+    this.compactor = new Compactor(engine, this.index, (rev) => [
+      { type: 'put', key: META_COMPACT_DONE, value: encodeNumber(rev) },
+    ]);
+  }
+
+  /** Opens the store and rebuilds the key index from the revisions on disk. */
+  static async open(engine: Engine): Promise<MvccStore> {
+    const store = new MvccStore(engine);
+    await store.rebuild();
+    return store;
+  }
+
+  private async rebuild(): Promise<void> {
+    let lastMain = 0;
+    for await (const chunk of this.engine.scan(revKeyLowerBound(0), REV_KEYSPACE_END)) {
+      for (const [k, v] of chunk) {
+        const { main, sub } = parseRevKey(k);
+        const r = decodeRecord(v);
+        this.index.append(keyString(r.key), {
+          main,
+          sub,
+          createRevision: r.createRevision,
+          version: r.version,
+          lease: r.lease,
+          tombstone: r.tombstone,
+        });
+        lastMain = main;
+      }
+    }
+    const [rev, scheduled, finished] = this.engine.getMany([META_REVISION, META_COMPACT, META_COMPACT_DONE]);
+    this.currentRev = Math.max(decodeNumber(rev), lastMain);
+    this.compactRev = decodeNumber(scheduled);
+    // A compaction interrupted by a restart is finished in the background.
+    if (this.compactRev > decodeNumber(finished)) void this.compactor.schedule(this.compactRev);
+  }
+
+  get revision(): number {
+    return this.currentRev;
+  }
+
+  get compactedRevision(): number {
+    return this.compactRev;
+  }
+
+  /** Number of keys (live or with history) in the index. */
+  get indexedKeys(): number {
+    return this.index.size;
+  }
+
+  /** Reads at the current state (or the historical revision the request names). */
+  range(req: RangeRequest): { revision: number; result: RangeResult } {
+    return { revision: this.currentRev, result: this.rangeAt(req, this.currentRev) };
+  }
+
+  // ---- writes (called by the apply loop; effects stay pending until flush) ----
+
+  put(req: PutRequest): WriteOutcome<PutResult> {
+    const lease = req.lease ?? 0n;
+    if (lease !== 0n && !this.leases.exists(lease)) throw new MvccError('lease-not-found');
+    const tx = new WriteTxn(this.currentRev);
+    const result = this.applyPut(tx, req);
+    return { revision: this.endTxn(tx), result };
+  }
+
+  deleteRange(req: DeleteRangeRequest): WriteOutcome<DeleteRangeResult> {
+    const tx = new WriteTxn(this.currentRev);
+    const result = this.applyDeleteRange(tx, req);
+    return { revision: this.endTxn(tx), result };
+  }
+
+  txn(req: TxnRequest): WriteOutcome<TxnResult> {
+    const plan = this.planTxn(req, this.currentRev);
+    if (!isReadOnly(req)) this.checkPuts(plan);
+    this.checkRanges(plan);
+    const tx = new WriteTxn(this.currentRev);
+    const result = this.applyPlan(tx, plan);
+    return { revision: this.endTxn(tx), result };
+  }
+
+  /**
+   * Marks every revision below `rev` unreachable (reads at `rev` still work) and starts
+   * removing them in the background. The promise resolves once they are physically gone.
+   */
+  compact(rev: number): { revision: number; done: Promise<void> } {
+    if (rev <= this.compactRev) throw new MvccError('compacted');
+    if (rev > this.currentRev) throw new MvccError('future-revision');
+    this.compactRev = rev;
+    this.pendingOps.push({ type: 'put', key: META_COMPACT, value: encodeNumber(rev) });
+    return { revision: this.currentRev, done: this.compactor.schedule(rev) };
+  }
+
+  /** Writes the open batch (plus `extra` ops) to RocksDB atomically and returns its events. */
+  flush(extra: EngineOp[] = []): FlushedBatch {
+    const ops = this.pendingOps;
+    ops.push({ type: 'put', key: META_REVISION, value: encodeNumber(this.currentRev) });
+    for (const op of extra) ops.push(op);
+    this.engine.write(ops);
+    const events = this.pendingEvents;
+    this.pendingOps = [];
+    this.pendingEvents = [];
+    this.pendingRecords.clear();
+    return { events };
+  }
+
+  /** Waits for background compaction to finish (tests and shutdown). */
+  async idle(): Promise<void> {
+    await this.compactor.idle();
+  }
+
+  // ---- internals ----
+
+  private endTxn(tx: WriteTxn): number {
+    if (tx.changes > 0) this.currentRev = tx.writeRev;
+    return this.currentRev;
+  }
+
+  private rangeAt(req: RangeRequest, curRev: number): RangeResult {
+    let rev = req.revision ?? 0;
+    if (rev > curRev) throw new MvccError('future-revision');
+    if (rev <= 0) rev = curRev;
+    if (rev < this.compactRev) throw new MvccError('compacted');
+
+    const limit = req.limit ?? 0;
+    let sortOrder = req.sortOrder ?? SortOrder.NONE;
+    const sortTarget = req.sortTarget ?? SortTarget.KEY;
+    // etcd sorts ascending by default when a non-key target is named without an order.
+    if (sortOrder === SortOrder.NONE && sortTarget !== SortTarget.KEY) sortOrder = SortOrder.ASCEND;
+    const filtered =
+      !!req.minModRevision || !!req.maxModRevision || !!req.minCreateRevision || !!req.maxCreateRevision;
+    // Sorting and filtering need every match; otherwise fetch one past the limit to learn `more`.
+    const fetch = sortOrder !== SortOrder.NONE || filtered || limit <= 0 ? Infinity : limit + 1;
+
+    let count = 0;
+    let found: [string, IndexedRevision][] = [];
+    this.index.forEachLive(toKeyRange(req.key, req.rangeEnd), rev, (key, entry) => {
+      count++;
+      if (!req.countOnly && found.length < fetch) found.push([key, entry]);
+      return true;
+    });
+    if (req.countOnly) return { kvs: [], more: false, count };
+
+    if (filtered) {
+      found = found.filter(
+        ([, e]) =>
+          !(req.minModRevision && e.main < req.minModRevision) &&
+          !(req.maxModRevision && e.main > req.maxModRevision) &&
+          !(req.minCreateRevision && e.createRevision < req.minCreateRevision) &&
+          !(req.maxCreateRevision && e.createRevision > req.maxCreateRevision),
+      );
+    }
+
+    let kvs: KeyValue[];
+    if (sortTarget === SortTarget.VALUE && sortOrder !== SortOrder.NONE) {
+      kvs = this.readKeyValues(found, false);
+      sortKeyValues(kvs, sortOrder, (a, b) => Buffer.compare(a.value, b.value));
+      kvs = truncate(kvs, limit);
+      if (req.keysOnly) for (const kv of kvs) kv.value = EMPTY;
+    } else {
+      if (sortOrder !== SortOrder.NONE) sortEntries(found, sortOrder, sortTarget);
+      kvs = this.readKeyValues(truncate(found, limit), !!req.keysOnly);
+    }
+    return { kvs, more: limit > 0 && found.length > limit, count };
+  }
+
+  /** Builds KeyValues for index entries, reading values from the open batch or RocksDB. */
+  private readKeyValues(entries: [string, IndexedRevision][], keysOnly: boolean): KeyValue[] {
+    const kvs: KeyValue[] = entries.map(([key, e]) => ({
+      key: keyBuffer(key),
+      createRevision: e.createRevision,
+      modRevision: e.main,
+      version: e.version,
+      value: EMPTY,
+      lease: e.lease,
+    }));
+    if (keysOnly) return kvs;
+    const missing: number[] = [];
+    entries.forEach(([, e], i) => {
+      const pending = this.pendingRecords.get(recordId(e.main, e.sub));
+      if (pending) kvs[i].value = pending.value;
+      else missing.push(i);
+    });
+    const values = this.engine.getMany(missing.map((i) => revKey(entries[i][1].main, entries[i][1].sub)));
+    missing.forEach((i, j) => {
+      const raw = values[j];
+      if (!raw)
+        throw new Error(`mvcc: revision ${entries[i][1].main}.${entries[i][1].sub} missing from disk`);
+      kvs[i].value = decodeRecord(raw).value;
+    });
+    return kvs;
+  }
+
+  private readOne(key: string, entry: IndexedRevision): KeyValue {
+    return this.readKeyValues([[key, entry]], false)[0];
+  }
+
+  private writeRecord(tx: WriteTxn, key: Buffer, record: Omit<StoredRecord, 'key'>): IndexedRevision {
+    const entry: IndexedRevision = {
+      main: tx.writeRev,
+      sub: tx.changes++,
+      createRevision: record.createRevision,
+      version: record.version,
+      lease: record.lease,
+      tombstone: record.tombstone,
+    };
+    const full: StoredRecord = { ...record, key };
+    this.index.append(keyString(key), entry);
+    this.pendingRecords.set(recordId(entry.main, entry.sub), full);
+    this.pendingOps.push({ type: 'put', key: revKey(entry.main, entry.sub), value: encodeRecord(full) });
+    return entry;
+  }
+
+  private applyPut(tx: WriteTxn, req: PutRequest): PutResult {
+    const k = keyString(req.key);
+    const existing = this.index.get(k, tx.viewRev);
+    if ((req.ignoreValue || req.ignoreLease) && !existing) throw new MvccError('key-not-found');
+    const prev = existing && (req.prevKv || req.ignoreValue) ? this.readOne(k, existing) : undefined;
+    const value = req.ignoreValue ? prev!.value : (req.value ?? EMPTY);
+    const lease = req.ignoreLease ? existing!.lease : (req.lease ?? 0n);
+    const entry = this.writeRecord(tx, req.key, {
+      tombstone: false,
+      createRevision: existing ? existing.createRevision : tx.writeRev,
+      version: existing ? existing.version + 1 : 1,
+      lease,
+      value,
+    });
+    this.pendingEvents.push({
+      type: EventType.PUT,
+      kv: recordToKeyValue({ ...entry, key: req.key, value }, entry.main),
+    });
+    return req.prevKv && prev ? { prevKv: prev } : {};
+  }
+
+  private applyDeleteRange(tx: WriteTxn, req: DeleteRangeRequest): DeleteRangeResult {
+    const victims: [string, IndexedRevision][] = [];
+    this.index.forEachLive(toKeyRange(req.key, req.rangeEnd), tx.viewRev, (key, entry) => {
+      victims.push([key, entry]);
+      return true;
+    });
+    const prevKvs = req.prevKv ? this.readKeyValues(victims, false) : [];
+    for (const [key] of victims) {
+      const keyBuf = keyBuffer(key);
+      const entry = this.writeRecord(tx, keyBuf, {
+        tombstone: true,
+        createRevision: 0,
+        version: 0,
+        lease: 0n,
+        value: EMPTY,
+      });
+      this.pendingEvents.push({
+        type: EventType.DELETE,
+        kv: { key: keyBuf, createRevision: 0, modRevision: entry.main, version: 0, value: EMPTY, lease: 0n },
+      });
+    }
+    return { deleted: victims.length, prevKvs };
+  }
+
+  /** Evaluates every compare, nested ones included, against the state before the txn. */
+  private planTxn(req: TxnRequest, rev: number): TxnPlan {
+    const succeeded = req.compare.every((c) => this.evaluate(c, rev));
+    const ops = succeeded ? req.success : req.failure;
+    const nested = new Map<number, TxnPlan>();
+    ops.forEach((op, i) => {
+      if ('txn' in op) nested.set(i, this.planTxn(op.txn, rev));
+    });
+    return { succeeded, ops, nested };
+  }
+
+  private evaluate(c: Compare, rev: number): boolean {
+    const entries: [string, IndexedRevision][] = [];
+    this.index.forEachLive(toKeyRange(c.key, c.rangeEnd), rev, (key, entry) => {
+      entries.push([key, entry]);
+      return true;
+    });
+    // A value cannot be compared on a missing key (grpc cannot tell missing from empty): always false.
+    if (entries.length === 0) return c.target === CompareTarget.VALUE ? false : compareOne(c, undefined);
+    if (c.target === CompareTarget.VALUE) {
+      return this.readKeyValues(entries, false).every((kv) => compareOne(c, kv));
+    }
+    return entries.every(([key, e]) => compareOne(c, entryToKeyValue(key, e)));
+  }
+
+  private checkPuts(plan: TxnPlan): void {
+    plan.ops.forEach((op, i) => {
+      if ('put' in op) {
+        const p = op.put;
+        if ((p.ignoreValue || p.ignoreLease) && !this.index.get(keyString(p.key), this.currentRev)) {
+          throw new MvccError('key-not-found');
+        }
+        const lease = p.lease ?? 0n;
+        if (lease !== 0n && !this.leases.exists(lease)) throw new MvccError('lease-not-found');
+      } else if ('txn' in op) this.checkPuts(plan.nested.get(i)!);
+    });
+  }
+
+  private checkRanges(plan: TxnPlan): void {
+    plan.ops.forEach((op, i) => {
+      if ('range' in op) {
+        const rev = op.range.revision ?? 0;
+        if (rev === 0) return;
+        if (rev > this.currentRev) throw new MvccError('future-revision');
+        if (rev < this.compactRev) throw new MvccError('compacted');
+      } else if ('txn' in op) this.checkRanges(plan.nested.get(i)!);
+    });
+  }
+
+  private applyPlan(tx: WriteTxn, plan: TxnPlan): TxnResult {
+    const responses: ResponseOp[] = plan.ops.map((op, i): ResponseOp => {
+      if ('range' in op) return { range: this.rangeAt(op.range, tx.viewRev) };
+      if ('put' in op) return { put: this.applyPut(tx, op.put) };
+      if ('deleteRange' in op) return { deleteRange: this.applyDeleteRange(tx, op.deleteRange) };
+      return { txn: this.applyPlan(tx, plan.nested.get(i)!) };
+    });
+    return { succeeded: plan.succeeded, responses };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+const recordId = (main: number, sub: number): string => `${main}.${sub}`;
+
+/** etcd's range_end: empty = one key; "\0" = every key from `key` on; otherwise [key, end). */
+export function toKeyRange(key: Buffer, rangeEnd: Buffer | undefined): KeyRange {
+  const start = keyString(key);
+  if (!rangeEnd || rangeEnd.length === 0) return { start, end: undefined };
+  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return { start, end: null };
+  return { start, end: keyString(rangeEnd) };
+}
+
+/** True when a txn only reads, in either branch (a nested txn counts as a write, as in etcd). */
+export function isReadOnly(req: TxnRequest): boolean {
+  return [...req.success, ...req.failure].every((op) => 'range' in op);
+}
+
+function entryToKeyValue(key: string, e: IndexedRevision): KeyValue {
+  return {
+    key: keyBuffer(key),
+    createRevision: e.createRevision,
+    modRevision: e.main,
+    version: e.version,
+    value: EMPTY,
+    lease: e.lease,
+  };
+}
+
+function compareOne(c: Compare, kv: KeyValue | undefined): boolean {
+  let order: number;
+  switch (c.target) {
+    case CompareTarget.VALUE:
+      order = Buffer.compare(kv?.value ?? EMPTY, c.value ?? EMPTY);
+      break;
+    case CompareTarget.VERSION:
+      order = Math.sign((kv?.version ?? 0) - (c.version ?? 0));
+      break;
+    case CompareTarget.CREATE:
+      order = Math.sign((kv?.createRevision ?? 0) - (c.createRevision ?? 0));
+      break;
+    case CompareTarget.MOD:
+      order = Math.sign((kv?.modRevision ?? 0) - (c.modRevision ?? 0));
+      break;
+    case CompareTarget.LEASE: {
+      const a = kv?.lease ?? 0n;
+      const b = c.lease ?? 0n;
+      order = a < b ? -1 : a > b ? 1 : 0;
+      break;
+    }
+    default:
+      return false;
+  }
+  switch (c.result) {
+    case CompareResult.EQUAL:
+      return order === 0;
+    case CompareResult.NOT_EQUAL:
+      return order !== 0;
+    case CompareResult.GREATER:
+      return order > 0;
+    case CompareResult.LESS:
+      return order < 0;
+    default:
+      return false;
+  }
+}
+
+function truncate<T>(items: T[], limit: number): T[] {
+  return limit > 0 && items.length > limit ? items.slice(0, limit) : items;
+}
+
+function sortEntries(entries: [string, IndexedRevision][], order: SortOrder, target: SortTarget): void {
+  const by = (e: [string, IndexedRevision]): number | string => {
+    switch (target) {
+      case SortTarget.VERSION:
+        return e[1].version;
+      case SortTarget.CREATE:
+        return e[1].createRevision;
+      case SortTarget.MOD:
+        return e[1].main;
+      default:
+        return e[0];
+    }
+  };
+  const dir = order === SortOrder.DESCEND ? -1 : 1;
+  entries.sort((a, b) => {
+    const x = by(a);
+    const y = by(b);
+    return x < y ? -dir : x > y ? dir : 0;
+  });
+}
+
+function sortKeyValues(kvs: KeyValue[], order: SortOrder, cmp: (a: KeyValue, b: KeyValue) => number): void {
+  const dir = order === SortOrder.DESCEND ? -1 : 1;
+  kvs.sort((a, b) => dir * cmp(a, b));
+}
