@@ -21,7 +21,7 @@ export function resolveAutoCompaction(mode: string, retention: string): AutoComp
   try {
     ms = parseGoDuration(retention);
   } catch (e) {
-    throw new Error(`error parsing CompactionRetention: ${(e as Error).message}`);
+    throw new Error(`error parsing CompactionRetention: ${(e as Error).message}`, { cause: e });
   }
   if (mode === 'revision') {
     // etcd would read "1h" as 3.6e12 revisions; that is never what was meant.

@@ -31,7 +31,7 @@ export function parseFlagValue(spec: FlagSpec, raw: string, current: FlagValue):
         return Number(parseGoUint(raw, 32));
       } catch (e) {
         const why = (e as GoParseError).kind === 'range' ? 'value out of range' : 'invalid syntax';
-        throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(raw)}: ${why}`);
+        throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(raw)}: ${why}`, { cause: e });
       }
     case 'int':
     case 'int64':

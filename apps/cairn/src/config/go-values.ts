@@ -146,7 +146,7 @@ export function parseGoDuration(orig: string): number {
     totalNs += Number(`${intPart || '0'}.${fracPart || '0'}`) * ns;
   }
   // Go stores int64 nanoseconds: anything beyond ~292 years is invalid.
-  if (totalNs > 9223372036854775807) throw invalid();
+  if (totalNs > 2 ** 63 - 1) throw invalid();
   return (neg ? -totalNs : totalNs) / 1e6;
 }
 

@@ -37,8 +37,10 @@ function flagOf(key: string): string {
 /** Flags later work will implement: parsed now, refused unless left at etcd's default. */
 export function NotSupportedYet(): PropertyDecorator {
   return (target, key) =>
-    rule('notSupportedYet', (value: FlagValue) => {
+    rule('notSupportedYet', (given: FlagValue | ParsedUrl[]) => {
       const spec = FLAGS_BY_KEY.get(key as string)!;
+      // URL lists arrive parsed; compare their normalised strings
+      const value = Array.isArray(given) ? given.map((x) => (typeof x === 'string' ? x : x.url)) : given;
       if (isDefault(spec, value)) return null;
       const shown = Array.isArray(value) ? value.join(',') : String(value);
       return `--${spec.name}=${shown} is not supported yet: ${spec.unsupported}`;
