@@ -81,6 +81,10 @@ const cases: Case[] = [
     argv: ['--election-timeout', '60000', '--heartbeat-interval', '1000'],
     says: '--election-timeout[60000ms] is too long, and should be set less than 50000ms',
   },
+  {
+    argv: ['--heartbeat-interval', '100', '--election-timeout', '499'],
+    says: '--election-timeout[499ms] should be at least as 5 times as --heartbeat-interval[100ms]',
+  },
   { argv: ['--heartbeat-interval', '0'], says: '--heartbeat-interval must be >0 (set to 0ms)' },
   { argv: ['--auto-compaction-mode', 'foo'], says: 'unknown auto-compaction-mode "foo"' },
   { argv: ['--logger', 'foo'], says: 'unknown logger option "foo"' },

@@ -513,6 +513,13 @@ describe('validation errors', () => {
     if (flag) expect(e.flag).toBe(flag);
   });
 
+  it('election timeout boundaries: exactly 5x heartbeat and exactly 50000ms are accepted', () => {
+    expect(load(['--heartbeat-interval=100', '--election-timeout=500']).electionTimeoutMs).toBe(500);
+    expect(failure(['--heartbeat-interval=100', '--election-timeout=499']).flag).toBe('election-timeout');
+    expect(load(['--heartbeat-interval=1000', '--election-timeout=50000']).electionTimeoutMs).toBe(50000);
+    expect(failure(['--heartbeat-interval=1000', '--election-timeout=50001']).flag).toBe('election-timeout');
+  });
+
   it('collects every problem, reporting the first in the message', () => {
     const e = failure(['--heartbeat-interval=0', '--logger=foo']);
     expect(e.problems.length).toBeGreaterThanOrEqual(2);
