@@ -1,0 +1,96 @@
+// `npm run bench:compare -- [options]`: starts etcd and Cairn in turn on loopback, runs the
+// same workloads against each with the bench CLI (a fresh process per run), and prints both
+// results side by side with the Cairn/etcd ratios.
+import { spawn } from 'child_process';
+import { existsSync } from 'fs';
+import * as path from 'path';
+import { startCluster, splitCommand } from './src/cluster';
+import {
+  benchArgsFor,
+  CompareOptions,
+  ComparisonRow,
+  formatComparison,
+  parseCompareArgs,
+} from './src/comparison';
+import { trackChild } from './src/processes';
+import { findRepoRoot } from './src/proto';
+import { BenchResult } from './src/result';
+
+const log = (s: string) => process.stderr.write(s + '\n');
+
+function commandFor(system: string, o: CompareOptions, root: string): string[] {
+  if (system === 'etcd') return splitCommand(o.etcdCmd);
+  if (o.cairnCmd) return splitCommand(o.cairnCmd);
+  const main = path.join(root, 'dist/apps/cairn/main.js');
+  if (!existsSync(main)) throw new Error(`${main} not found: build Cairn first (npm run build)`);
+  return [process.execPath, main];
+}
+
+function extraArgsFor(system: string, o: CompareOptions): string[] {
+  if (system === 'etcd') return ['--quota-backend-bytes', String(o.quotaBackendBytes), ...o.etcdArgs];
+  return o.cairnArgs;
+}
+
+/** Runs one workload in a child `bench` process and returns its JSON result. */
+function runBenchProcess(args: string[]): Promise<BenchResult> {
+  return new Promise((resolve, reject) => {
+    const child = trackChild(
+      spawn(process.execPath, [path.join(__dirname, 'main.js'), ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out) as BenchResult);
+      } catch {
+        reject(new Error(`bench exited ${code}: ${(err || out).trim().slice(-2000)}`));
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const o = parseCompareArgs(process.argv.slice(2));
+  const root = findRepoRoot();
+  const rows: ComparisonRow[] = o.workloads.map((workload) => ({ workload }));
+
+  for (const system of o.systems) {
+    const command = commandFor(system, o, root);
+    log(`${system}: starting ${o.clusterSize} member(s): ${command.join(' ')}`);
+    const cluster = await startCluster(system, command, o.clusterSize, extraArgsFor(system, o), {
+      keepData: o.keepData,
+      log,
+    });
+    try {
+      for (const row of rows) {
+        log(`${system}: ${row.workload} ...`);
+        try {
+          const r = await runBenchProcess(benchArgsFor(row.workload, o.load, cluster.endpoints));
+          (row as any)[system] = r;
+          log(
+            `${system}: ${row.workload}: ${r.throughput.toFixed(0)} req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms`,
+          );
+        } catch (e) {
+          (row as any)[`${system}Error`] = e instanceof Error ? e.message : String(e);
+          log(`${system}: ${row.workload} failed: ${(row as any)[`${system}Error`]}`);
+        }
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
+
+  if (o.load.json) process.stdout.write(JSON.stringify(rows) + '\n');
+  else process.stdout.write(formatComparison(rows) + '\n');
+  const failed = rows.some((r) => r.etcdError || r.cairnError);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((e) => {
+  log(`bench:compare: ${e instanceof Error ? e.message : e}`);
+  process.exit(2);
+});

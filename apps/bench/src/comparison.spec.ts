@@ -1,0 +1,98 @@
+import { benchArgsFor, ComparisonRow, formatComparison, parseCompareArgs } from './comparison';
+import { parseBenchArgs } from './options';
+import { BenchResult } from './result';
+
+describe('parseCompareArgs', () => {
+  it('defaults to the four standard workloads, one member, etcd then cairn', () => {
+    const o = parseCompareArgs([]);
+    expect(o.workloads).toEqual(['put', 'range', 'range-serializable', 'txn']);
+    expect(o.clusterSize).toBe(1);
+    expect(o.systems).toEqual(['etcd', 'cairn']);
+    expect(o.keepData).toBe(false);
+    expect(o.etcdCmd).toBe('etcd');
+    expect(o.cairnCmd).toBeUndefined();
+    expect(o.load.clients).toBe(200);
+    expect(o.quotaBackendBytes).toBeGreaterThanOrEqual(8 * 1024 ** 3);
+  });
+
+  it('reads its own and the load options', () => {
+    const o = parseCompareArgs(
+      // prettier-ignore
+      ['--workloads', 'txn, mixed', '--cluster-size', '3', '--keep-data', '--cairn-cmd', 'etcd',
+       '--etcd-args=--snapshot-count 1000', '--clients', '10', '--duration', '2'],
+    );
+    expect(o.workloads).toEqual(['txn', 'mixed']);
+    expect(o.clusterSize).toBe(3);
+    expect(o.keepData).toBe(true);
+    expect(o.cairnCmd).toBe('etcd');
+    expect(o.etcdArgs).toEqual(['--snapshot-count', '1000']);
+    expect(o.load.clients).toBe(10);
+    expect(o.load.duration).toBe(2);
+  });
+
+  it('rejects unknown workloads, systems and cluster sizes', () => {
+    expect(() => parseCompareArgs(['--workloads', 'put,foo'])).toThrow(/unknown workload "foo"/);
+    expect(() => parseCompareArgs(['--systems', 'zk'])).toThrow(/unknown system "zk"/);
+    expect(() => parseCompareArgs(['--cluster-size', '2'])).toThrow(/Invalid values/);
+  });
+});
+
+describe('benchArgsFor', () => {
+  it('produces a bench command line that parses back to the same load', () => {
+    const load = parseBenchArgs([
+      'put',
+      '--clients',
+      '7',
+      '--conns',
+      '3',
+      '--val-size',
+      '10',
+      '--sequential-keys',
+    ]);
+    const args = benchArgsFor('range-serializable', load, ['127.0.0.1:1', '127.0.0.1:2']);
+    const back = parseBenchArgs(args);
+    expect(back).toEqual({
+      ...load,
+      workload: 'range',
+      consistency: 's',
+      json: true,
+      endpoints: ['127.0.0.1:1', '127.0.0.1:2'],
+    });
+  });
+
+  it('passes --duration instead of --total when set', () => {
+    const load = parseBenchArgs(['put', '--duration', '5']);
+    const args = benchArgsFor('put', load, ['e:1']);
+    expect(args).toContain('--duration');
+    expect(args).not.toContain('--total');
+  });
+});
+
+describe('formatComparison', () => {
+  const result = (throughput: number, p99: number, errors = 0): BenchResult => ({
+    workload: 'put',
+    endpoints: [],
+    clients: 1,
+    conns: 1,
+    workers: 1,
+    total: 1,
+    errors,
+    durationSec: 1,
+    throughput,
+    latencyMs: { avg: 1, min: 1, p50: 1, p90: 1, p99, p999: 1, max: 1 },
+  });
+
+  it('shows both sides and the Cairn/etcd ratios', () => {
+    const rows: ComparisonRow[] = [
+      { workload: 'put', etcd: result(10000, 20), cairn: result(5000, 30, 3) },
+      { workload: 'range', etcd: result(20000, 10), cairnError: 'cairn crashed' },
+    ];
+    const lines = formatComparison(rows).split('\n');
+    expect(lines[0]).toMatch(
+      /^workload\s+etcd req\/s\s+cairn req\/s\s+ratio\s+etcd p99 ms\s+cairn p99 ms\s+ratio/,
+    );
+    expect(lines[2].split(/\s+/)).toEqual(['put', '10000', '5000', '0.50', '20.00', '30.00', '1.50', '0/3']);
+    expect(lines[3].split(/\s+/)).toEqual(['range', '20000', '-', '-', '10.00', '-', '-', '0/-']);
+    expect(lines[4]).toBe('range: cairn run failed: cairn crashed');
+  });
+});

@@ -1,0 +1,124 @@
+// The pure half of `bench:compare`: its options, the bench command line for each workload,
+// and the side-by-side table.
+import yargs from 'yargs';
+import { BenchOptions, loadOptionsFrom, withLoadOptions } from './options';
+import { BenchResult } from './result';
+
+/** Compare-level workload names and the bench arguments each one stands for. */
+export const COMPARE_WORKLOADS: Record<string, string[]> = {
+  put: ['put'],
+  range: ['range', '--consistency', 'l'],
+  'range-serializable': ['range', '--consistency', 's'],
+  txn: ['txn'],
+  mixed: ['mixed'],
+};
+export const DEFAULT_COMPARE_WORKLOADS = ['put', 'range', 'range-serializable', 'txn'];
+
+export interface CompareOptions {
+  workloads: string[];
+  /** Load options shared by every run; `workload` and `endpoints` are filled in per run. */
+  load: BenchOptions;
+  clusterSize: number;
+  keepData: boolean;
+  /** Which systems to run, in order (default etcd then cairn). */
+  systems: string[];
+  etcdCmd: string;
+  cairnCmd?: string;
+  etcdArgs: string[];
+  cairnArgs: string[];
+  quotaBackendBytes: number;
+}
+
+export function parseCompareArgs(args: string[]): CompareOptions {
+  const argv = withLoadOptions(yargs(args))
+    .scriptName('bench:compare')
+    .usage('$0 [options]: the same workloads against etcd and Cairn, side by side')
+    .option('workloads', { type: 'string', default: DEFAULT_COMPARE_WORKLOADS.join(','), describe: `comma list of ${Object.keys(COMPARE_WORKLOADS).join(', ')}` })
+    .option('cluster-size', { type: 'number', default: 1, choices: [1, 3] })
+    .option('keep-data', { type: 'boolean', default: false, describe: 'keep data dirs and server logs' })
+    .option('systems', { type: 'string', default: 'etcd,cairn', describe: 'systems to run: etcd, cairn' })
+    .option('etcd-cmd', { type: 'string', default: 'etcd', describe: 'command that starts an etcd member' })
+    .option('cairn-cmd', { type: 'string', hidden: true, describe: 'command that starts a Cairn member (default: node dist/apps/cairn/main.js)' })
+    .option('etcd-args', { type: 'string', default: '', describe: 'extra flags for every etcd member' })
+    .option('cairn-args', { type: 'string', default: '', describe: 'extra flags for every Cairn member' })
+    .option('quota-backend-bytes', { type: 'number', default: 8 * 1024 ** 3, describe: 'etcd backend quota' })
+    .help()
+    .parseSync();
+  const workloads = String(argv.workloads).split(',').map((w) => w.trim()).filter(Boolean);
+  for (const w of workloads)
+    if (!COMPARE_WORKLOADS[w]) throw new Error(`unknown workload "${w}" (known: ${Object.keys(COMPARE_WORKLOADS).join(', ')})`);
+  if (workloads.length === 0) throw new Error('--workloads is empty');
+  const systems = String(argv.systems).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of systems) if (s !== 'etcd' && s !== 'cairn') throw new Error(`unknown system "${s}"`);
+  const words = (s: unknown) => String(s ?? '').split(/\s+/).filter(Boolean);
+  return {
+    workloads,
+    load: loadOptionsFrom(argv, workloads[0]),
+    clusterSize: argv['cluster-size'] as number,
+    keepData: argv['keep-data'] as boolean,
+    systems,
+    etcdCmd: argv['etcd-cmd'] as string,
+    cairnCmd: argv['cairn-cmd'] as string | undefined,
+    etcdArgs: words(argv['etcd-args']),
+    cairnArgs: words(argv['cairn-args']),
+    quotaBackendBytes: argv['quota-backend-bytes'] as number,
+  };
+} // prettier-ignore
+
+/** The `bench` command-line arguments for one workload run against the given endpoints. */
+export function benchArgsFor(workload: string, o: BenchOptions, endpoints: string[]): string[] {
+  const a = [
+    ...COMPARE_WORKLOADS[workload],
+    '--json',
+    '--endpoints', endpoints.join(','),
+    '--clients', String(o.clients),
+    '--conns', String(o.conns),
+    '--workers', String(o.workers),
+    '--key-size', String(o.keySize),
+    '--val-size', String(o.valSize),
+    '--key-space-size', String(o.keySpaceSize),
+    '--read-ratio', String(o.readRatio),
+    '--txn-ops', String(o.txnOps),
+    '--transport', o.transport,
+    o.sequentialKeys ? '--sequential-keys' : '--no-sequential-keys',
+    o.prefill ? '--prefill' : '--no-prefill',
+  ]; // prettier-ignore
+  return o.duration > 0 ? [...a, '--duration', String(o.duration)] : [...a, '--total', String(o.total)];
+}
+
+export interface ComparisonRow {
+  workload: string;
+  etcd?: BenchResult;
+  cairn?: BenchResult;
+  /** Why a side has no result (e.g. the run failed). */
+  etcdError?: string;
+  cairnError?: string;
+}
+
+const ratio = (a?: number, b?: number) =>
+  a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '-';
+const num = (n: number | undefined, d: number) => (n === undefined ? '-' : n.toFixed(d));
+
+/** A fixed-width table: throughput and p99 of each side and the Cairn/etcd ratios. */
+export function formatComparison(rows: ComparisonRow[]): string {
+  const header = ['workload', 'etcd req/s', 'cairn req/s', 'ratio', 'etcd p99 ms', 'cairn p99 ms', 'ratio', 'errors e/c'];
+  const body = rows.map((r) => [
+    r.workload,
+    num(r.etcd?.throughput, 0),
+    num(r.cairn?.throughput, 0),
+    ratio(r.cairn?.throughput, r.etcd?.throughput),
+    num(r.etcd?.latencyMs.p99, 2),
+    num(r.cairn?.latencyMs.p99, 2),
+    ratio(r.cairn?.latencyMs.p99, r.etcd?.latencyMs.p99),
+    `${r.etcd?.errors ?? '-'}/${r.cairn?.errors ?? '-'}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const notes = rows.flatMap((r) => [
+    ...(r.etcdError ? [`${r.workload}: etcd run failed: ${r.etcdError}`] : []),
+    ...(r.cairnError ? [`${r.workload}: cairn run failed: ${r.cairnError}`] : []),
+    ...(r.etcd?.firstError ? [`${r.workload}: etcd first error: ${r.etcd.firstError}`] : []),
+    ...(r.cairn?.firstError ? [`${r.workload}: cairn first error: ${r.cairn.firstError}`] : []),
+  ]);
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...notes].join('\n');
+} // prettier-ignore

@@ -1,0 +1,166 @@
+// Connections for the load generator. Every Conn is its own HTTP/2 connection.
+//
+// Two transports speak the same gRPC wire format:
+// - 'h2': a minimal unary gRPC client on Node's http2 module. grpc-js spends most of its time
+//   in per-call machinery (interceptors, retry and load-balancing layers, channelz); on this
+//   kind of machine the bare client needs about half the CPU per request, which leaves more
+//   of the cores to the server being measured. It is the default.
+// - 'grpc-js': @grpc/grpc-js, the client most Node users have; kept for cross-checking.
+import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'http2';
+
+export type Transport = 'h2' | 'grpc-js';
+export const TRANSPORTS: readonly Transport[] = ['h2', 'grpc-js'];
+
+export interface Conn {
+  readonly endpoint: string;
+  /** Resolves once connected, so set-up is not counted as request latency. */
+  ready(timeoutMs?: number): Promise<void>;
+  /**
+   * One unary call. `request` is the encoded message; `decode` turns the response message into
+   * whatever the caller needs. `path` is e.g. "/etcdserverpb.KV/Put".
+   */
+  unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R>;
+  close(): void;
+}
+
+/** A failed call, with the gRPC status code and message the server sent. */
+export class CallError extends Error {
+  constructor(
+    readonly code: number,
+    readonly details: string,
+  ) {
+    super(`${code} ${grpc.status[code] ?? 'UNKNOWN'}: ${details}`);
+  }
+}
+
+export function openConn(transport: Transport, endpoint: string, index: number): Conn {
+  return transport === 'h2' ? new H2Conn(endpoint) : new GrpcJsConn(endpoint, index);
+}
+
+/** Opens `count` connections spread round-robin over the endpoints. */
+export function openConns(transport: Transport, endpoints: string[], count: number, offset = 0): Conn[] {
+  return Array.from({ length: count }, (_, i) =>
+    openConn(transport, endpoints[(offset + i) % endpoints.length], offset + i),
+  );
+}
+
+class GrpcJsConn implements Conn {
+  private readonly client: grpc.Client;
+
+  constructor(
+    readonly endpoint: string,
+    index: number,
+  ) {
+    this.client = new grpc.Client(endpoint, grpc.credentials.createInsecure(), {
+      // grpc-js pools subchannels process-wide by target and options; without a local pool
+      // and a distinct option, all our "connections" would share one socket.
+      'grpc.use_local_subchannel_pool': 1,
+      'cairn.bench.conn': index,
+      'grpc.enable_channelz': 0,
+      'grpc.enable_retries': 0,
+      'grpc.max_receive_message_length': -1,
+    });
+  }
+
+  ready(timeoutMs = 10000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R> {
+    return new Promise((resolve, reject) =>
+      this.client.makeUnaryRequest(path, identity, decode, request, (err, res) =>
+        err ? reject(new CallError(err.code, err.details)) : resolve(res as R),
+      ),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+const identity = (b: Buffer) => b;
+
+class H2Conn implements Conn {
+  private readonly session: http2.ClientHttp2Session;
+  private failure: Error | undefined;
+
+  constructor(readonly endpoint: string) {
+    this.session = http2.connect(`http://${endpoint}`, {
+      settings: { initialWindowSize: 4 << 20, enablePush: false },
+    });
+    // A session error fails the calls on it; without a listener it would crash the process.
+    this.session.on('error', (e) => (this.failure = e));
+  }
+
+  ready(timeoutMs = 10000): Promise<void> {
+    if (this.session.connecting === false && !this.failure) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`connect ${this.endpoint}: timed out`)), timeoutMs);
+      this.session.once('connect', () => (clearTimeout(timer), resolve()));
+      this.session.once('error', (e) => (clearTimeout(timer), reject(e)));
+    });
+  }
+
+  unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      const stream = this.session.request({ ...HEADERS, ':path': path }, { endStream: false });
+      const chunks: Buffer[] = [];
+      let status: string | undefined;
+      let message = '';
+      const noteStatus = (h: http2.IncomingHttpHeaders) => {
+        if (h['grpc-status'] === undefined) return;
+        status = String(h['grpc-status']);
+        message = decodeURIComponent(String(h['grpc-message'] ?? ''));
+      };
+      stream.on('response', noteStatus); // "trailers-only" errors carry the status here
+      stream.on('trailers', noteStatus);
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', (e) => reject(e));
+      stream.on('close', () => {
+        if (status === undefined)
+          return reject(new CallError(14, `stream closed without status (rst ${stream.rstCode})`));
+        if (status !== '0') return reject(new CallError(Number(status), message));
+        try {
+          resolve(decode(unframe(chunks)));
+        } catch (e) {
+          reject(e);
+        }
+      });
+      stream.end(frame(request));
+    });
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
+
+const HEADERS = {
+  ':method': 'POST',
+  'content-type': 'application/grpc',
+  te: 'trailers',
+};
+
+/** gRPC length-prefixed message: flag byte (0 = not compressed), 4-byte big-endian length, bytes. */
+export function frame(message: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  message.copy(out, 5);
+  return out;
+}
+
+/** The single message of a unary response body. */
+export function unframe(chunks: Buffer[]): Buffer {
+  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  if (body.length < 5) throw new CallError(13, `response body too short (${body.length} bytes)`);
+  if (body[0] !== 0) throw new CallError(12, 'compressed responses are not supported');
+  const len = body.readUInt32BE(1);
+  if (body.length < 5 + len) throw new CallError(13, 'truncated response message');
+  return body.subarray(5, 5 + len);
+}
