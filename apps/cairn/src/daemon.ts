@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGrpcServers } from '../../../libs/api/src';
+import { Member } from '../../../libs/server/src';
+import { CairnConfig, exitOnConfigError, formatConfigHelp, formatVersion, loadConfig } from './config';
+import { Logger, createLogger } from './logging';
+
+/** A data directory holding a member already: etcd then ignores the --initial-* flags. */
+const isMemberInitialized = (dataDir: string) => existsSync(join(dataDir, 'member'));
+
+/** Parses flags, starts the member and its client listeners, and stops cleanly on SIGINT/SIGTERM. */
+export async function runDaemon(argv: string[]): Promise<void> {
+  const config = exitOnConfigError(() => loadConfig(argv, process.env, { isMemberInitialized }));
+  if (config.command === 'help') return void process.stdout.write(formatConfigHelp());
+  if (config.command === 'version') return void process.stdout.write(formatVersion());
+
+  const logger = createLogger(config);
+  for (const warning of config.warnings) logger.warn(warning);
+  try {
+    await serve(config, logger);
+  } catch (err) {
+    logger.error('failed to start member', { error: err instanceof Error ? err.message : String(err) });
+    logger.flush();
+    process.exit(1);
+  }
+}
+
+async function serve(config: CairnConfig, logger: Logger): Promise<void> {
+  logger.info('starting member', {
+    name: config.name,
+    'data-dir': config.dataDir,
+    'listen-client-urls': config.listenClientUrls.map((u) => u.url),
+  });
+  const member = await Member.start({
+    name: config.name,
+    dataDir: config.dataDir,
+    initialCluster: Object.fromEntries(
+      Object.entries(config.initialClusterMap).map(([name, urls]) => [name, urls.map((u) => u.url)]),
+    ),
+    initialClusterToken: config.initialClusterToken,
+    maxRequestBytes: config.maxRequestBytes,
+    maxTxnOps: config.maxTxnOps,
+    autoCompaction: config.autoCompaction,
+    logger,
+  });
+  const servers = await startGrpcServers(member, {
+    listeners: config.listenClientUrls.map((u) => ({ host: u.host, port: u.port })),
+    limits: { maxTxnOps: config.maxTxnOps, maxRequestBytes: config.maxRequestBytes },
+    logger,
+    keepaliveMinTimeMs: config.grpcKeepaliveMinTimeMs,
+    keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
+    keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+    maxConcurrentStreams: config.maxConcurrentStreams,
+  });
+  logger.info('ready to serve client requests', {
+    'member-id': member.identity.memberId.toString(16),
+    'cluster-id': member.identity.clusterId.toString(16),
+    'advertise-client-urls': config.advertiseClientUrls.map((u) => u.url),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('received signal; shutting down', { signal });
+    await servers.close();
+    await member.stop();
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}

@@ -1,0 +1,21 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Logger, Member } from '../../server/src';
+import { KvController } from './kv.controller';
+import { MaintenanceController } from './maintenance.controller';
+import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
+
+/** The etcd v3 gRPC services of one member, wired to an already started Member. */
+@Module({})
+export class ApiModule {
+  static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
+    return {
+      module: ApiModule,
+      controllers: [KvController, MaintenanceController],
+      providers: [
+        { provide: MEMBER, useValue: member },
+        { provide: LIMITS, useValue: limits },
+        { provide: LOGGER, useValue: logger },
+      ],
+    };
+  }
+}

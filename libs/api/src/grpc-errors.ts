@@ -1,0 +1,23 @@
+import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { Observable, throwError } from 'rxjs';
+import { EtcdError, GrpcCode, Logger } from '../../server/src';
+
+/**
+ * Turns whatever a handler threw into a gRPC status: etcd errors keep their code and message,
+ * anything else is an internal error (logged, never crashing the member).
+ */
+@Catch()
+export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
+  constructor(private readonly logger: Logger) {}
+
+  catch(err: unknown, _host: ArgumentsHost): Observable<never> {
+    if (err instanceof EtcdError) return throwError(() => ({ code: err.code, message: err.message }));
+    if (err instanceof RpcException) return throwError(() => err.getError());
+    this.logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
+    return throwError(() => ({
+      code: GrpcCode.INTERNAL,
+      message: `etcdserver: ${String((err as Error)?.message ?? err)}`,
+    }));
+  }
+}

@@ -1,0 +1,92 @@
+import { INestMicroservice, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { ETCD_PROTO_DIR, Logger, Member } from '../../server/src';
+import { ApiModule } from './api.module';
+import { GrpcErrorFilter } from './grpc-errors';
+import { Limits } from './tokens';
+
+/** gRPC adds framing and metadata on top of the request itself; etcd allows this much slack. */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export interface ClientListener {
+  host: string;
+  port: number;
+}
+
+export interface GrpcServerOptions {
+  listeners: ClientListener[];
+  limits: Limits;
+  logger: Logger;
+  keepaliveMinTimeMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveTimeoutMs?: number;
+  maxConcurrentStreams?: number;
+}
+
+/** How the wire messages are decoded for handlers (see etcd-types.ts for the shapes). */
+export const LOADER_OPTIONS = {
+  keepCase: true,
+  longs: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [ETCD_PROTO_DIR],
+};
+
+/** Serves the member's etcd API on every client listener; resolves once all are bound. */
+export async function startGrpcServers(
+  member: Member,
+  opts: GrpcServerOptions,
+): Promise<{ close(): Promise<void> }> {
+  const apps: INestMicroservice[] = [];
+  try {
+    for (const l of opts.listeners) {
+      const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+      const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+        ApiModule.forMember(member, opts.limits, opts.logger),
+        {
+          transport: Transport.GRPC,
+          logger: nestLogger(opts.logger),
+          options: {
+            url: `${host}:${l.port}`,
+            package: ['etcdserverpb'],
+            protoPath: ['etcdserverpb/rpc.proto'],
+            loader: LOADER_OPTIONS,
+            maxReceiveMessageLength: opts.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+            maxSendMessageLength: 2 ** 31 - 1,
+            channelOptions: channelOptions(opts),
+          },
+        },
+      );
+      app.useGlobalFilters(new GrpcErrorFilter(opts.logger));
+      await app.listen();
+      apps.push(app);
+    }
+  } catch (err) {
+    await Promise.all(apps.map((a) => a.close()));
+    throw err;
+  }
+  return { close: async () => void (await Promise.all(apps.map((a) => a.close()))) };
+}
+
+function channelOptions(opts: GrpcServerOptions): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (opts.keepaliveIntervalMs) out['grpc.keepalive_time_ms'] = opts.keepaliveIntervalMs;
+  if (opts.keepaliveTimeoutMs) out['grpc.keepalive_timeout_ms'] = opts.keepaliveTimeoutMs;
+  if (opts.keepaliveMinTimeMs) out['grpc.http2.min_ping_interval_without_data_ms'] = opts.keepaliveMinTimeMs;
+  if (opts.maxConcurrentStreams)
+    out['grpc.max_concurrent_streams'] = Math.min(opts.maxConcurrentStreams, 2 ** 31 - 1);
+  return out;
+}
+
+/** Routes Nest's own log lines into the member's structured log (warnings and errors only). */
+function nestLogger(logger: Logger): LoggerService {
+  return {
+    log: () => undefined,
+    debug: () => undefined,
+    verbose: () => undefined,
+    warn: (message: unknown) => logger.warn(String(message)),
+    error: (message: unknown, trace?: unknown) =>
+      logger.error(String(message), trace ? { trace } : undefined),
+  };
+}

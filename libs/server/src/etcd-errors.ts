@@ -1,0 +1,72 @@
+import { MvccError } from '../../storage/src';
+
+/** gRPC status codes etcd answers with (the numeric values of the gRPC spec). */
+export enum GrpcCode {
+  OK = 0,
+  CANCELLED = 1,
+  UNKNOWN = 2,
+  INVALID_ARGUMENT = 3,
+  DEADLINE_EXCEEDED = 4,
+  NOT_FOUND = 5,
+  ALREADY_EXISTS = 6,
+  PERMISSION_DENIED = 7,
+  RESOURCE_EXHAUSTED = 8,
+  FAILED_PRECONDITION = 9,
+  ABORTED = 10,
+  OUT_OF_RANGE = 11,
+  UNIMPLEMENTED = 12,
+  INTERNAL = 13,
+  UNAVAILABLE = 14,
+  DATA_LOSS = 15,
+  UNAUTHENTICATED = 16,
+}
+
+/**
+ * An error a client sees, with etcd's exact gRPC status code and message: clients match on
+ * the message text (etcd's rpctypes), so these strings are part of the wire contract.
+ */
+export class EtcdError extends Error {
+  constructor(
+    readonly code: GrpcCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EtcdError';
+  }
+}
+
+const e = (code: GrpcCode, message: string) => new EtcdError(code, message);
+
+export const Errors = {
+  emptyKey: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: key is not provided'),
+  keyNotFound: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: key not found'),
+  valueProvided: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: value is provided'),
+  leaseProvided: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: lease is provided'),
+  tooManyOps: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: too many operations in txn request'),
+  duplicateKey: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: duplicate key given in txn request'),
+  compacted: () => e(GrpcCode.OUT_OF_RANGE, 'etcdserver: mvcc: required revision has been compacted'),
+  futureRevision: () => e(GrpcCode.OUT_OF_RANGE, 'etcdserver: mvcc: required revision is a future revision'),
+  noSpace: () => e(GrpcCode.RESOURCE_EXHAUSTED, 'etcdserver: mvcc: database space exceeded'),
+  leaseNotFound: () => e(GrpcCode.NOT_FOUND, 'etcdserver: requested lease not found'),
+  requestTooLarge: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: request is too large'),
+  noLeader: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
+  timeout: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out'),
+  stopped: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
+};
+
+/** Maps a storage failure to the error etcd reports for it. */
+export function fromMvccError(err: unknown): unknown {
+  if (!(err instanceof MvccError)) return err;
+  switch (err.code) {
+    case 'compacted':
+      return Errors.compacted();
+    case 'future-revision':
+      return Errors.futureRevision();
+    case 'key-not-found':
+      return Errors.keyNotFound();
+    case 'lease-not-found':
+      return Errors.leaseNotFound();
+    case 'no-space':
+      return Errors.noSpace();
+  }
+}

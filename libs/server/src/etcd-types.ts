@@ -1,0 +1,131 @@
+/**
+ * The etcd v3 messages as the gRPC layer hands them over: field names as in the .proto
+ * (keepCase), 64-bit integers as decimal strings, bytes as Buffer, enums as numbers.
+ * Incoming requests may omit fields; outgoing responses may too (proto3 defaults).
+ */
+export type Int64 = string | number;
+
+export interface ResponseHeader {
+  cluster_id: string;
+  member_id: string;
+  revision: string;
+  raft_term: string;
+}
+
+export interface KeyValue {
+  key: Buffer;
+  create_revision: string;
+  mod_revision: string;
+  version: string;
+  value: Buffer;
+  lease: string;
+}
+
+export interface RangeRequest {
+  key: Buffer;
+  range_end?: Buffer;
+  limit?: Int64;
+  revision?: Int64;
+  sort_order?: number;
+  sort_target?: number;
+  serializable?: boolean;
+  keys_only?: boolean;
+  count_only?: boolean;
+  min_mod_revision?: Int64;
+  max_mod_revision?: Int64;
+  min_create_revision?: Int64;
+  max_create_revision?: Int64;
+}
+
+export interface RangeResponse {
+  header?: Partial<ResponseHeader>;
+  kvs: KeyValue[];
+  more: boolean;
+  count: string;
+}
+
+export interface PutRequest {
+  key: Buffer;
+  value?: Buffer;
+  lease?: Int64;
+  prev_kv?: boolean;
+  ignore_value?: boolean;
+  ignore_lease?: boolean;
+}
+
+export interface PutResponse {
+  header?: Partial<ResponseHeader>;
+  prev_kv?: KeyValue | null;
+}
+
+export interface DeleteRangeRequest {
+  key: Buffer;
+  range_end?: Buffer;
+  prev_kv?: boolean;
+}
+
+export interface DeleteRangeResponse {
+  header?: Partial<ResponseHeader>;
+  deleted: string;
+  prev_kvs: KeyValue[];
+}
+
+export interface RequestOp {
+  request_range?: RangeRequest | null;
+  request_put?: PutRequest | null;
+  request_delete_range?: DeleteRangeRequest | null;
+  request_txn?: TxnRequest | null;
+}
+
+export interface ResponseOp {
+  response_range?: RangeResponse;
+  response_put?: PutResponse;
+  response_delete_range?: DeleteRangeResponse;
+  response_txn?: TxnResponse;
+}
+
+export interface Compare {
+  result?: number;
+  target?: number;
+  key: Buffer;
+  version?: Int64 | null;
+  create_revision?: Int64 | null;
+  mod_revision?: Int64 | null;
+  value?: Buffer | null;
+  lease?: Int64 | null;
+  range_end?: Buffer;
+}
+
+export interface TxnRequest {
+  compare?: Compare[];
+  success?: RequestOp[];
+  failure?: RequestOp[];
+}
+
+export interface TxnResponse {
+  header?: Partial<ResponseHeader>;
+  succeeded: boolean;
+  responses: ResponseOp[];
+}
+
+export interface CompactionRequest {
+  revision?: Int64;
+  physical?: boolean;
+}
+
+export interface CompactionResponse {
+  header?: Partial<ResponseHeader>;
+}
+
+export interface StatusResponse {
+  header: ResponseHeader;
+  version: string;
+  dbSize: string;
+  leader: string;
+  raftIndex: string;
+  raftTerm: string;
+  raftAppliedIndex: string;
+  errors: string[];
+  dbSizeInUse: string;
+  isLearner: boolean;
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { Engine, metaKey } from '../../storage/src';
+
+/**
+ * Member and cluster ids, derived as etcd derives them so that a member started with the
+ * same flags gets the same ids on every machine: a member id is the first 8 bytes (big
+ * endian) of sha1(sorted peer URLs joined, then the cluster token); the cluster id is the
+ * same over the sorted member ids' 8-byte big-endian encodings.
+ */
+export function computeMemberId(peerUrls: string[], clusterToken: string): bigint {
+  const joined = [...peerUrls].sort().join('') + clusterToken;
+  return createHash('sha1').update(joined).digest().readBigUInt64BE(0);
+}
+
+export function computeClusterId(memberIds: bigint[]): bigint {
+  const sorted = [...memberIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const buf = Buffer.alloc(8 * sorted.length);
+  sorted.forEach((id, i) => buf.writeBigUInt64BE(id, 8 * i));
+  return createHash('sha1').update(buf).digest().readBigUInt64BE(0);
+}
+
+export interface Identity {
+  memberId: bigint;
+  clusterId: bigint;
+}
+
+const IDENTITY_KEY = metaKey('identity');
+
+/** The identity recorded in the data directory, if the member has started here before. */
+export function loadIdentity(engine: Engine): Identity | undefined {
+  const raw = engine.get(IDENTITY_KEY);
+  if (!raw) return undefined;
+  return { memberId: raw.readBigUInt64BE(0), clusterId: raw.readBigUInt64BE(8) };
+}
+
+export async function saveIdentity(engine: Engine, id: Identity): Promise<void> {
+  const buf = Buffer.alloc(16);
+  buf.writeBigUInt64BE(id.memberId, 0);
+  buf.writeBigUInt64BE(id.clusterId, 8);
+  await engine.writeSynced([{ type: 'put', key: IDENTITY_KEY, value: buf }]);
+}
+
+export const formatId = (id: bigint): string => id.toString(16);

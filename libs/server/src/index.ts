@@ -1,0 +1,7 @@
+export * from './member';
+export * from './etcd-errors';
+export * from './logger';
+export * from './proto-path';
+export type * as pb from './etcd-types';
+export type { AutoCompactionPolicy } from './auto-compactor';
+export { computeClusterId, computeMemberId, formatId } from './identity';

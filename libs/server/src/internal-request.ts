@@ -1,0 +1,40 @@
+import * as protobuf from 'protobufjs';
+import { CAIRN_PROTO_DIR, ETCD_PROTO_DIR } from './proto-path';
+import * as pb from './etcd-types';
+
+/** A request as it travels through the log: one etcd write, plus the proposer's id for it. */
+export interface InternalRequest {
+  id: string;
+  put?: pb.PutRequest;
+  delete_range?: pb.DeleteRangeRequest;
+  txn?: pb.TxnRequest;
+  compaction?: pb.CompactionRequest;
+}
+
+function loadType(): protobuf.Type {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) =>
+    target.startsWith('etcdserverpb/') || target.startsWith('mvccpb/') || target.startsWith('authpb/')
+      ? `${ETCD_PROTO_DIR}/${target}`
+      : `${CAIRN_PROTO_DIR}/${target}`;
+  root.loadSync('internal.proto', { keepCase: true });
+  return root.lookupType('cairn.internal.InternalRequest');
+}
+
+const InternalRequestType = loadType();
+
+// Same conversion as the gRPC layer, so decoded requests look like the ones the API received.
+const TO_OBJECT: protobuf.IConversionOptions = {
+  longs: String,
+  defaults: true,
+  oneofs: true,
+  bytes: Buffer as any,
+};
+
+export function encodeInternalRequest(req: InternalRequest): Uint8Array {
+  return InternalRequestType.encode(InternalRequestType.fromObject(req)).finish();
+}
+
+export function decodeInternalRequest(data: Uint8Array): InternalRequest {
+  return InternalRequestType.toObject(InternalRequestType.decode(data), TO_OBJECT) as InternalRequest;
+}

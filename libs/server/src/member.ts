@@ -1,0 +1,195 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine, MvccError, MvccStore } from '../../storage/src';
+import { Applier, ApplyResult } from './applier';
+import { AutoCompactor, AutoCompactionPolicy } from './auto-compactor';
+import * as convert from './convert';
+import { fromMvccError } from './etcd-errors';
+import * as pb from './etcd-types';
+import { Identity, computeClusterId, computeMemberId, loadIdentity, saveIdentity } from './identity';
+import { InternalRequest } from './internal-request';
+import { LocalProposer } from './local-proposer';
+import { Logger, silentLogger } from './logger';
+import { Proposer } from './proposer';
+
+/** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
+export const ETCD_API_VERSION = '3.4.0';
+
+export interface MemberConfig {
+  name: string;
+  dataDir: string;
+  /** Member name -> peer URLs, from --initial-cluster. */
+  initialCluster: Record<string, string[]>;
+  initialClusterToken: string;
+  maxRequestBytes: number;
+  maxTxnOps: number;
+  autoCompaction?: AutoCompactionPolicy | null;
+  logger?: Logger;
+}
+
+/**
+ * One Cairn member: storage, the write path (propose, commit, apply) and the read path, with
+ * etcd's response headers. The gRPC layer validates requests and calls in here.
+ */
+export class Member {
+  private autoCompactor: AutoCompactor | undefined;
+
+  private constructor(
+    readonly config: MemberConfig,
+    readonly identity: Identity,
+    private readonly engine: Engine,
+    readonly store: MvccStore,
+    private readonly proposer: Proposer,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: MemberConfig): Promise<Member> {
+    const logger = config.logger ?? silentLogger;
+    const dbDir = join(config.dataDir, 'member', 'db');
+    prepareDataDir(config.dataDir, dbDir);
+    const engine = await Engine.open(dbDir);
+    try {
+      const store = await MvccStore.open(engine);
+      const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
+      const applier = new Applier(store);
+      const proposer = await LocalProposer.open(engine, applier, {
+        memberId: identity.memberId,
+        maxRequestBytes: config.maxRequestBytes,
+        logger,
+      });
+      const member = new Member(config, identity, engine, store, proposer, logger);
+      if (config.autoCompaction) {
+        member.autoCompactor = new AutoCompactor(
+          config.autoCompaction,
+          store,
+          (rev) => member.compact({ revision: rev }),
+          logger,
+        );
+      }
+      return member;
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+  }
+
+  header(revision: number = this.store.revision): pb.ResponseHeader {
+    return {
+      cluster_id: this.identity.clusterId.toString(),
+      member_id: this.identity.memberId.toString(),
+      revision: String(revision),
+      raft_term: this.proposer.term.toString(),
+    };
+  }
+
+  async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
+    if (!req.serializable) await this.proposer.readIndex();
+    try {
+      const { revision, result } = this.store.range(convert.rangeRequest(req));
+      const res = convert.rangeResponse(result, revision);
+      res.header = this.header(revision);
+      return res;
+    } catch (err) {
+      throw fromMvccError(err);
+    }
+  }
+
+  async put(req: pb.PutRequest): Promise<pb.PutResponse> {
+    return this.write({ put: req });
+  }
+
+  async deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
+    return this.write({ delete_range: req });
+  }
+
+  async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
+    if (isReadOnlyTxn(req)) {
+      // Read-only txns are served like reads: after a read index, from local state.
+      if (!isSerializableTxn(req)) await this.proposer.readIndex();
+      try {
+        const { revision, result } = this.store.txn(convert.txnRequest(req));
+        const res = convert.txnResponse(result, revision);
+        res.header = this.header(revision);
+        return res;
+      } catch (err) {
+        throw fromMvccError(err);
+      }
+    }
+    return this.write({ txn: req });
+  }
+
+  async compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {
+    const result = await this.proposer.propose({ compaction: req });
+    if (result.error) throw result.error;
+    if (req.physical && result.done) await result.done;
+    return this.withHeader(result);
+  }
+
+  status(): pb.StatusResponse {
+    const size = this.engine.approximateSize();
+    return {
+      header: this.header(),
+      version: ETCD_API_VERSION,
+      dbSize: String(size),
+      leader: this.proposer.leaderId.toString(),
+      raftIndex: String(this.proposer.lastIndex),
+      raftTerm: this.proposer.term.toString(),
+      raftAppliedIndex: String(this.proposer.appliedIndex),
+      errors: [],
+      dbSizeInUse: String(size),
+      isLearner: false,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.autoCompactor?.stop();
+    await this.proposer.stop();
+    await this.store.idle();
+    await this.engine.close();
+  }
+
+  private async write<T>(request: Omit<InternalRequest, 'id'>): Promise<T> {
+    const result = await this.proposer.propose(request);
+    if (result.error) throw result.error instanceof MvccError ? fromMvccError(result.error) : result.error;
+    return this.withHeader(result);
+  }
+
+  /** Completes an applied response's header with this member's cluster id, member id and term. */
+  private withHeader<T>(result: ApplyResult): T {
+    const res = result.response as { header?: Partial<pb.ResponseHeader> };
+    res.header = this.header(Number(res.header?.revision ?? this.store.revision));
+    return res as T;
+  }
+}
+
+function prepareDataDir(dataDir: string, dbDir: string): void {
+  try {
+    mkdirSync(dbDir, { recursive: true, mode: 0o700 });
+    accessSync(dbDir, constants.W_OK | constants.R_OK);
+  } catch (err) {
+    throw new Error(`cannot access data directory ${dataDir}: ${(err as Error).message}`);
+  }
+}
+
+async function bootstrapIdentity(engine: Engine, config: MemberConfig): Promise<Identity> {
+  const ownUrls = config.initialCluster[config.name];
+  if (!ownUrls)
+    throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
+  const memberIds = Object.values(config.initialCluster).map((urls) =>
+    computeMemberId(urls, config.initialClusterToken),
+  );
+  const identity = {
+    memberId: computeMemberId(ownUrls, config.initialClusterToken),
+    clusterId: computeClusterId(memberIds),
+  };
+  await saveIdentity(engine, identity);
+  return identity;
+}
+
+function isReadOnlyTxn(req: pb.TxnRequest): boolean {
+  return [...(req.success ?? []), ...(req.failure ?? [])].every((op) => !!op.request_range);
+}
+
+function isSerializableTxn(req: pb.TxnRequest): boolean {
+  return [...(req.success ?? []), ...(req.failure ?? [])].every((op) => !!op.request_range?.serializable);
+}
