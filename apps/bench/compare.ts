@@ -10,7 +10,10 @@ import {
   CompareOptions,
   ComparisonRow,
   formatComparison,
+  needsPrefill,
   parseCompareArgs,
+  prefillArgs,
+  System,
 } from './src/comparison';
 import { trackChild } from './src/processes';
 import { findRepoRoot } from './src/proto';
@@ -18,7 +21,7 @@ import { BenchResult } from './src/result';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
-function commandFor(system: string, o: CompareOptions, root: string): string[] {
+function commandFor(system: System, o: CompareOptions, root: string): string[] {
   if (system === 'etcd') return splitCommand(o.etcdCmd);
   if (o.cairnCmd) return splitCommand(o.cairnCmd);
   const main = path.join(root, 'dist/apps/cairn/main.js');
@@ -26,7 +29,7 @@ function commandFor(system: string, o: CompareOptions, root: string): string[] {
   return [process.execPath, main];
 }
 
-function extraArgsFor(system: string, o: CompareOptions): string[] {
+function extraArgsFor(system: System, o: CompareOptions): string[] {
   if (system === 'etcd') return ['--quota-backend-bytes', String(o.quotaBackendBytes), ...o.etcdArgs];
   return o.cairnArgs;
 }
@@ -66,17 +69,24 @@ async function main(): Promise<void> {
       log,
     });
     try {
+      if (needsPrefill(o.workloads, o.load)) {
+        log(`${system}: writing the key space (${o.load.keySpaceSize} keys)`);
+        await runBenchProcess(prefillArgs(o.load, cluster.endpoints));
+      }
       for (const row of rows) {
         log(`${system}: ${row.workload} ...`);
+        const cpu0 = cluster.cpuSeconds();
         try {
-          const r = await runBenchProcess(benchArgsFor(row.workload, o.load, cluster.endpoints));
-          (row as any)[system] = r;
+          const bench = await runBenchProcess(benchArgsFor(row.workload, o.load, cluster.endpoints));
+          const cpu1 = cluster.cpuSeconds();
+          const serverCpuSec = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+          row[system] = { bench, serverCpuSec };
           log(
-            `${system}: ${row.workload}: ${r.throughput.toFixed(0)} req/s, p99 ${r.latencyMs.p99.toFixed(2)} ms`,
+            `${system}: ${row.workload}: ${bench.throughput.toFixed(0)} req/s, p99 ${bench.latencyMs.p99.toFixed(2)} ms`,
           );
         } catch (e) {
-          (row as any)[`${system}Error`] = e instanceof Error ? e.message : String(e);
-          log(`${system}: ${row.workload} failed: ${(row as any)[`${system}Error`]}`);
+          row[system] = { error: e instanceof Error ? e.message : String(e) };
+          log(`${system}: ${row.workload} failed: ${row[system]!.error}`);
         }
       }
     } finally {
@@ -86,7 +96,7 @@ async function main(): Promise<void> {
 
   if (o.load.json) process.stdout.write(JSON.stringify(rows) + '\n');
   else process.stdout.write(formatComparison(rows) + '\n');
-  const failed = rows.some((r) => r.etcdError || r.cairnError);
+  const failed = rows.some((r) => r.etcd?.error || r.cairn?.error);
   process.exitCode = failed ? 1 : 0;
 }
 

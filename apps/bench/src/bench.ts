@@ -23,9 +23,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
   }
   const plan = shares(o);
+  // CPU is counted from "go" to the end: process-wide, so it includes every load thread.
+  let cpu0: NodeJS.CpuUsage | undefined;
+  const go = () => void (cpu0 = process.cpuUsage());
   const parts =
-    o.workers === 1 ? [await runShare(o, plan[0], async () => undefined)] : await runInWorkers(o, plan);
-  return aggregate(parts, o, workload.name);
+    o.workers === 1 ? [await runShare(o, plan[0], async () => go())] : await runInWorkers(o, plan, go);
+  const cpu = process.cpuUsage(cpu0);
+  return aggregate(parts, o, workload.name, (cpu.user + cpu.system) / 1e6);
 }
 
 /** Messages between the coordinator and a load thread. */
@@ -37,7 +41,7 @@ export interface WorkerInput {
   share: Share;
 }
 
-async function runInWorkers(o: BenchOptions, plan: Share[]): Promise<PartResult[]> {
+async function runInWorkers(o: BenchOptions, plan: Share[], go: () => void): Promise<PartResult[]> {
   const file = path.join(__dirname, 'worker.js');
   if (!existsSync(file)) throw new Error(`--workers needs the compiled ${file} (run the build first)`);
   const workers = plan.map((share) => new Worker(file, { workerData: { options: o, share } satisfies WorkerInput }));
@@ -51,6 +55,7 @@ async function runInWorkers(o: BenchOptions, plan: Share[]): Promise<PartResult[
     // Everyone connects first; then all start together.
     await Promise.all(workers.map(next));
     const done = workers.map(next);
+    go();
     workers.forEach((w) => w.postMessage({ type: 'go' } satisfies ToWorker));
     const results = await Promise.all(done);
     return results.map((m) => (m as Extract<FromWorker, { type: 'done' }>).part);

@@ -2,7 +2,7 @@
 // same etcd-style flags; a member is ready when it logs "ready to serve client requests" (etcd
 // does, on stderr) or when its client port answers Status with a known leader.
 import { spawn } from 'child_process';
-import { createWriteStream, mkdirSync, mkdtempSync } from 'fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -30,8 +30,25 @@ export interface ClusterPlan {
 export interface RunningCluster {
   endpoints: string[];
   baseDir: string;
+  /** CPU seconds used so far by all members (user + system); undefined where /proc is missing. */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
+
+/** User + system CPU seconds of a live process, from /proc (Linux); undefined elsewhere. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+// USER_HZ: 100 on every mainstream Linux build.
+const CLOCK_TICKS = 100;
 
 export const READY_LINE = 'ready to serve client requests';
 
@@ -126,7 +143,18 @@ export async function startCluster(
     await stop();
     throw e;
   }
-  return { endpoints: plan.members.map((m) => m.clientUrl.replace(/^http:\/\//, '')), baseDir, stop };
+  const cpuSeconds = () => {
+    const each = children.map((c) =>
+      c.child.pid === undefined ? undefined : processCpuSeconds(c.child.pid),
+    );
+    return each.some((x) => x === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0);
+  };
+  return {
+    endpoints: plan.members.map((m) => m.clientUrl.replace(/^http:\/\//, '')),
+    baseDir,
+    cpuSeconds,
+    stop,
+  };
 }
 
 /** Resolves when the member logs its ready line or answers Status with a leader. */

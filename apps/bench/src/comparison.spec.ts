@@ -1,4 +1,11 @@
-import { benchArgsFor, ComparisonRow, formatComparison, parseCompareArgs } from './comparison';
+import {
+  benchArgsFor,
+  ComparisonRow,
+  formatComparison,
+  needsPrefill,
+  parseCompareArgs,
+  prefillArgs,
+} from './comparison';
 import { parseBenchArgs } from './options';
 import { BenchResult } from './result';
 
@@ -53,6 +60,7 @@ describe('benchArgsFor', () => {
     const back = parseBenchArgs(args);
     expect(back).toEqual({
       ...load,
+      prefill: false,
       workload: 'range',
       consistency: 's',
       json: true,
@@ -80,19 +88,57 @@ describe('formatComparison', () => {
     durationSec: 1,
     throughput,
     latencyMs: { avg: 1, min: 1, p50: 1, p90: 1, p99, p999: 1, max: 1 },
+    clientCpuCores: 1,
   });
 
-  it('shows both sides and the Cairn/etcd ratios', () => {
+  it('shows both sides, the Cairn/etcd ratios and server CPU per request', () => {
     const rows: ComparisonRow[] = [
-      { workload: 'put', etcd: result(10000, 20), cairn: result(5000, 30, 3) },
-      { workload: 'range', etcd: result(20000, 10), cairnError: 'cairn crashed' },
+      {
+        workload: 'put',
+        etcd: { bench: result(10000, 20), serverCpuSec: 0.5 },
+        cairn: { bench: result(5000, 30, 3), serverCpuSec: 2 },
+      },
+      { workload: 'range', etcd: { bench: result(20000, 10) }, cairn: { error: 'cairn crashed' } },
     ];
     const lines = formatComparison(rows).split('\n');
     expect(lines[0]).toMatch(
       /^workload\s+etcd req\/s\s+cairn req\/s\s+ratio\s+etcd p99 ms\s+cairn p99 ms\s+ratio/,
     );
-    expect(lines[2].split(/\s+/)).toEqual(['put', '10000', '5000', '0.50', '20.00', '30.00', '1.50', '0/3']);
-    expect(lines[3].split(/\s+/)).toEqual(['range', '20000', '-', '-', '10.00', '-', '-', '0/-']);
+    // total is 1 request per result, so CPU per request is serverCpuSec in µs
+    expect(lines[2].split(/\s+/)).toEqual([
+      'put',
+      '10000',
+      '5000',
+      '0.50',
+      '20.00',
+      '30.00',
+      '1.50',
+      '500000',
+      '2000000',
+      '0/3',
+    ]);
+    expect(lines[3].split(/\s+/)).toEqual(['range', '20000', '-', '-', '10.00', '-', '-', '-', '-', '0/-']);
     expect(lines[4]).toBe('range: cairn run failed: cairn crashed');
+  });
+});
+
+describe('prefill', () => {
+  it('is needed only by reading workloads', () => {
+    const o = parseBenchArgs(['put']);
+    expect(needsPrefill(['put', 'txn'], o)).toBe(false);
+    expect(needsPrefill(['put', 'range-serializable'], o)).toBe(true);
+    expect(needsPrefill(['mixed'], { ...o, prefill: false })).toBe(false);
+  });
+
+  it('writes the whole key space once, in order', () => {
+    const o = parseBenchArgs(['range', '--key-space-size', '500', '--duration', '9']);
+    const back = parseBenchArgs(prefillArgs(o, ['e:1']));
+    expect(back).toMatchObject({
+      workload: 'put',
+      total: 500,
+      duration: 0,
+      sequentialKeys: true,
+      prefill: false,
+    });
   });
 });

@@ -21,7 +21,7 @@ export interface CompareOptions {
   clusterSize: number;
   keepData: boolean;
   /** Which systems to run, in order (default etcd then cairn). */
-  systems: string[];
+  systems: System[];
   etcdCmd: string;
   cairnCmd?: string;
   etcdArgs: string[];
@@ -56,7 +56,7 @@ export function parseCompareArgs(args: string[]): CompareOptions {
     load: loadOptionsFrom(argv, workloads[0]),
     clusterSize: argv['cluster-size'] as number,
     keepData: argv['keep-data'] as boolean,
-    systems,
+    systems: systems as System[],
     etcdCmd: argv['etcd-cmd'] as string,
     cairnCmd: argv['cairn-cmd'] as string | undefined,
     etcdArgs: words(argv['etcd-args']),
@@ -65,7 +65,21 @@ export function parseCompareArgs(args: string[]): CompareOptions {
   };
 } // prettier-ignore
 
-/** The `bench` command-line arguments for one workload run against the given endpoints. */
+/** Whether any of the workloads reads keys (and so wants the key space written first). */
+export function needsPrefill(workloads: string[], o: BenchOptions): boolean {
+  return o.prefill && workloads.some((w) => ['range', 'mixed'].includes(COMPARE_WORKLOADS[w][0]));
+}
+
+/** The bench run that writes every key of the key space once, in order. */
+export function prefillArgs(o: BenchOptions, endpoints: string[]): string[] {
+  return benchArgsFor('put', { ...o, sequentialKeys: true, duration: 0, total: o.keySpaceSize }, endpoints);
+}
+
+/**
+ * The `bench` command-line arguments for one workload run against the given endpoints. The
+ * harness writes the key space itself (see prefillArgs), so runs never prefill on their own:
+ * the server CPU measured around a run then belongs to the run alone.
+ */
 export function benchArgsFor(workload: string, o: BenchOptions, endpoints: string[]): string[] {
   const a = [
     ...COMPARE_WORKLOADS[workload],
@@ -81,44 +95,61 @@ export function benchArgsFor(workload: string, o: BenchOptions, endpoints: strin
     '--txn-ops', String(o.txnOps),
     '--transport', o.transport,
     o.sequentialKeys ? '--sequential-keys' : '--no-sequential-keys',
-    o.prefill ? '--prefill' : '--no-prefill',
+    '--no-prefill',
   ]; // prettier-ignore
   return o.duration > 0 ? [...a, '--duration', String(o.duration)] : [...a, '--total', String(o.total)];
 }
 
+export type System = 'etcd' | 'cairn';
+
+/** One system's outcome for one workload. */
+export interface SideResult {
+  bench?: BenchResult;
+  /** Why there is no result (e.g. the run failed). */
+  error?: string;
+  /** CPU seconds the server's processes used during the run (all members), when known. */
+  serverCpuSec?: number;
+}
+
 export interface ComparisonRow {
   workload: string;
-  etcd?: BenchResult;
-  cairn?: BenchResult;
-  /** Why a side has no result (e.g. the run failed). */
-  etcdError?: string;
-  cairnError?: string;
+  etcd?: SideResult;
+  cairn?: SideResult;
 }
 
 const ratio = (a?: number, b?: number) =>
   a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '-';
-const num = (n: number | undefined, d: number) => (n === undefined ? '-' : n.toFixed(d));
+const num = (n: number | undefined, d: number) =>
+  n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d);
 
-/** A fixed-width table: throughput and p99 of each side and the Cairn/etcd ratios. */
+/** Server CPU per successful request, in microseconds. */
+export function serverCpuPerRequest(side?: SideResult): number | undefined {
+  if (!side?.bench || side.serverCpuSec === undefined || side.bench.total === 0) return undefined;
+  return (side.serverCpuSec * 1e6) / side.bench.total;
+}
+
+/** A fixed-width table: throughput, p99 and server CPU per request of each side, and the Cairn/etcd ratios. */
 export function formatComparison(rows: ComparisonRow[]): string {
-  const header = ['workload', 'etcd req/s', 'cairn req/s', 'ratio', 'etcd p99 ms', 'cairn p99 ms', 'ratio', 'errors e/c'];
-  const body = rows.map((r) => [
-    r.workload,
-    num(r.etcd?.throughput, 0),
-    num(r.cairn?.throughput, 0),
-    ratio(r.cairn?.throughput, r.etcd?.throughput),
-    num(r.etcd?.latencyMs.p99, 2),
-    num(r.cairn?.latencyMs.p99, 2),
-    ratio(r.cairn?.latencyMs.p99, r.etcd?.latencyMs.p99),
-    `${r.etcd?.errors ?? '-'}/${r.cairn?.errors ?? '-'}`,
+  const header = ['workload', 'etcd req/s', 'cairn req/s', 'ratio', 'etcd p99 ms', 'cairn p99 ms', 'ratio', 'etcd cpu µs/req', 'cairn cpu µs/req', 'errors e/c'];
+  const body = rows.map(({ workload, etcd, cairn }) => [
+    workload,
+    num(etcd?.bench?.throughput, 0),
+    num(cairn?.bench?.throughput, 0),
+    ratio(cairn?.bench?.throughput, etcd?.bench?.throughput),
+    num(etcd?.bench?.latencyMs.p99, 2),
+    num(cairn?.bench?.latencyMs.p99, 2),
+    ratio(cairn?.bench?.latencyMs.p99, etcd?.bench?.latencyMs.p99),
+    num(serverCpuPerRequest(etcd), 0),
+    num(serverCpuPerRequest(cairn), 0),
+    `${etcd?.bench?.errors ?? '-'}/${cairn?.bench?.errors ?? '-'}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const notes = rows.flatMap((r) => [
-    ...(r.etcdError ? [`${r.workload}: etcd run failed: ${r.etcdError}`] : []),
-    ...(r.cairnError ? [`${r.workload}: cairn run failed: ${r.cairnError}`] : []),
-    ...(r.etcd?.firstError ? [`${r.workload}: etcd first error: ${r.etcd.firstError}`] : []),
-    ...(r.cairn?.firstError ? [`${r.workload}: cairn first error: ${r.cairn.firstError}`] : []),
-  ]);
+  const notes = rows.flatMap((r) =>
+    (['etcd', 'cairn'] as const).flatMap((sys) => [
+      ...(r[sys]?.error ? [`${r.workload}: ${sys} run failed: ${r[sys]!.error}`] : []),
+      ...(r[sys]?.bench?.firstError ? [`${r.workload}: ${sys} first error: ${r[sys]!.bench!.firstError}`] : []),
+    ]),
+  );
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...notes].join('\n');
 } // prettier-ignore

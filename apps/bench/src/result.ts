@@ -35,6 +35,11 @@ export interface BenchResult {
   /** Successful requests per second over the whole run. */
   throughput: number;
   latencyMs: LatencySummary;
+  /**
+   * CPU the generator itself used while timing, in cores (1 = one core busy). On a small
+   * machine this is what the load takes away from the server under test.
+   */
+  clientCpuCores: number;
 }
 
 export function summarize(h: Histogram): LatencySummary {
@@ -54,7 +59,7 @@ export function summarize(h: Histogram): LatencySummary {
  * Merges the parts of one run. The run lasts from the first part's start to the last part's
  * end, since parts start together and the slowest one decides when the run is over.
  */
-export function aggregate(parts: PartResult[], o: Pick<BenchOptions, 'endpoints' | 'clients' | 'conns' | 'workers'>, workload: string): BenchResult {
+export function aggregate(parts: PartResult[], o: Pick<BenchOptions, 'endpoints' | 'clients' | 'conns' | 'workers'>, workload: string, clientCpuSec = 0): BenchResult {
   const hist = new Histogram();
   for (const p of parts) hist.merge(p.hist);
   const start = Math.min(...parts.map((p) => p.startMs));
@@ -74,6 +79,7 @@ export function aggregate(parts: PartResult[], o: Pick<BenchOptions, 'endpoints'
     durationSec,
     throughput: durationSec > 0 ? hist.count / durationSec : 0,
     latencyMs: summarize(hist),
+    clientCpuCores: durationSec > 0 ? clientCpuSec / durationSec : 0,
   };
 } // prettier-ignore
 
@@ -87,6 +93,7 @@ export function formatResult(r: BenchResult): string {
     `Errors:      ${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ''}`,
     `Duration:    ${fix(r.durationSec)} s`,
     `Throughput:  ${fix(r.throughput, 1)} req/s`,
+    `Client CPU:  ${fix(r.clientCpuCores, 2)} cores${r.total ? ` (${fix((r.clientCpuCores * r.durationSec * 1e6) / r.total, 0)} µs/request)` : ''}`,
     `Latency ms:  avg ${fix(l.avg)}  p50 ${fix(l.p50)}  p90 ${fix(l.p90)}  p99 ${fix(l.p99)}  p99.9 ${fix(l.p999)}  max ${fix(l.max)}`,
   ];
   return lines.join('\n');

@@ -1170,10 +1170,10 @@ export class Raft {
     const found =
       cs.voters.includes(this.id) || cs.learners.includes(this.id) || cs.votersOutgoing.includes(this.id);
     if (!found) {
-      this.logger.warn(
-        `${this.id} attempted to restore snapshot but it is not in the ConfState; should never happen`,
-      );
-      return false;
+      // A member added after the snapshot was taken: like a freshly started
+      // joiner it has no place in this config yet, and learns about itself
+      // from the conf change entries that follow the snapshot.
+      this.logger.info(`${this.id} restoring snapshot whose ConfState does not include it yet`);
     }
     // If the log already has the snapshot's last entry, just move the commit index.
     if (this.raftLog.matchTerm(s.metadata.index, s.metadata.term)) {

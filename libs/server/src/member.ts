@@ -167,7 +167,7 @@ function prepareDataDir(dataDir: string, dbDir: string): void {
     mkdirSync(dbDir, { recursive: true, mode: 0o700 });
     accessSync(dbDir, constants.W_OK | constants.R_OK);
   } catch (err) {
-    throw new Error(`cannot access data directory ${dataDir}: ${(err as Error).message}`);
+    throw new Error(`cannot access data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -1,5 +1,7 @@
 export * from './types';
 export * from './errors';
-export { Engine, EngineOp } from './rocks';
-export { MvccStore, LeaseLookup, FlushedBatch, toKeyRange, isReadOnly } from './mvcc';
+export { Engine } from './rocks';
+export type { EngineOp } from './rocks';
+export { MvccStore, toKeyRange, isReadOnly } from './mvcc';
+export type { LeaseLookup, FlushedBatch } from './mvcc';
 export { metaKey, encodeNumber, decodeNumber } from './encoding';

@@ -399,10 +399,13 @@ export class MvccStore {
 
   private applyPlan(tx: WriteTxn, plan: TxnPlan): TxnResult {
     const responses: ResponseOp[] = plan.ops.map((op, i): ResponseOp => {
-      if ('range' in op) return { range: this.rangeAt(op.range, tx.viewRev) };
-      if ('put' in op) return { put: this.applyPut(tx, op.put) };
-      if ('deleteRange' in op) return { deleteRange: this.applyDeleteRange(tx, op.deleteRange) };
-      return { txn: this.applyPlan(tx, plan.nested.get(i)!) };
+      if ('range' in op) return { range: this.rangeAt(op.range, tx.viewRev), revision: tx.viewRev };
+      if ('put' in op) return { put: this.applyPut(tx, op.put), revision: tx.writeRev };
+      if ('deleteRange' in op) {
+        const deleteRange = this.applyDeleteRange(tx, op.deleteRange);
+        return { deleteRange, revision: tx.viewRev };
+      }
+      return { txn: this.applyPlan(tx, plan.nested.get(i)!), revision: 0 };
     });
     return { succeeded: plan.succeeded, responses };
   }

@@ -99,8 +99,13 @@ export interface Compare {
 export type RequestOp =
   { range: RangeRequest } | { put: PutRequest } | { deleteRange: DeleteRangeRequest } | { txn: TxnRequest };
 
-export type ResponseOp =
-  { range: RangeResult } | { put: PutResult } | { deleteRange: DeleteRangeResult } | { txn: TxnResult };
+/** One op's result inside a txn, with the revision etcd stamps on its header (0 for nested txns). */
+export type ResponseOp = (
+  | { range: RangeResult }
+  | { put: PutResult }
+  | { deleteRange: DeleteRangeResult }
+  | { txn: TxnResult }
+) & { revision: number };
 
 export interface TxnRequest {
   compare: Compare[];

@@ -125,18 +125,22 @@ export class ReferenceModel {
       const ok = t.compare.every((c) => compare(before, c));
       const ops = ok ? t.success : t.failure;
       const responses = ops.map((op: RequestOp): ResponseOp => {
-        if ('range' in op) return { range: this.range(op.range, changed ? rev : rev - 1, next) };
+        if ('range' in op) {
+          const viewRev = changed ? rev : rev - 1;
+          return { range: this.range(op.range, viewRev, next), revision: viewRev };
+        }
         if ('put' in op) {
           const prev = this.putInto(next, op.put, rev);
           changed = true;
-          return { put: op.put.prevKv && prev ? { prevKv: prev } : {} };
+          return { put: op.put.prevKv && prev ? { prevKv: prev } : {}, revision: rev };
         }
         if ('deleteRange' in op) {
           const prevKvs = this.deleteFrom(next, op.deleteRange);
           if (prevKvs.length > 0) changed = true;
-          return { deleteRange: { deleted: prevKvs.length, prevKvs: op.deleteRange.prevKv ? prevKvs : [] } };
+          const deleteRange = { deleted: prevKvs.length, prevKvs: op.deleteRange.prevKv ? prevKvs : [] };
+          return { deleteRange, revision: changed ? rev : rev - 1 };
         }
-        return { txn: run(op.txn) };
+        return { txn: run(op.txn), revision: 0 };
       });
       return { succeeded: ok, responses };
     };
