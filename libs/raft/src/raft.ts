@@ -502,6 +502,23 @@ export class Raft {
     return pr !== undefined && !pr.isLearner && !this.raftLog.hasNextOrInProgressSnapshot();
   }
 
+  /** Starts a transfer to the voter with the most of our log (used when we were removed). */
+  private maybeHandOffLeadership(): void {
+    if (this.leadTransferee !== NONE) return;
+    let best = NONE;
+    let bestMatch = -1n;
+    for (const id of this.trk.voterNodes()) {
+      const pr = this.trk.progress.get(id);
+      if (id === this.id || !pr || pr.isLearner) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === NONE) return;
+    this.step(makeMessage({ type: MessageType.TransferLeader, from: best }));
+  }
+
   private abortLeaderTransfer(): void {
     this.leadTransferee = NONE;
   }
@@ -531,6 +548,8 @@ export class Raft {
       if (this.state === StateType.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer();
     }
     if (this.state !== StateType.Leader) return;
+    // A removed leader retries its hand-off until someone takes over.
+    if (this.leadTransferee === NONE && !this.trk.isVoter(this.id)) this.maybeHandOffLeadership();
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;
       this.step(makeMessage({ type: MessageType.Beat, from: this.id }));
@@ -903,9 +922,9 @@ export class Raft {
 
   private leaderPropose(m: Message): void {
     if (m.entries.length === 0) throw new Error(`${this.id} stepped empty MsgProp`);
-    if (!this.trk.progress.has(this.id)) {
-      // Removed from the configuration while still leading: cannot propose.
-      throw new ProposalDroppedError('leader is not in the configuration');
+    if (!this.trk.isVoter(this.id)) {
+      // Removed (or demoted) while still leading: only handing off remains.
+      throw new ProposalDroppedError('leader was removed from the configuration');
     }
     if (this.leadTransferee !== NONE) {
       this.logger.debug(
@@ -1217,12 +1236,13 @@ export class Raft {
     const pr = this.trk.progress.get(this.id);
     this.isLearner = pr !== undefined && pr.isLearner;
 
-    if ((pr === undefined || this.isLearner) && this.state === StateType.Leader) {
-      // Removed (or demoted): stop leading so the remaining voters elect a
-      // leader among themselves. The term stays, so no one is disrupted.
-      this.logger.info(`${this.id} is no longer a voter; stepping down`);
-      this.becomeFollower(this.term, NONE);
-      return cs;
+    if (this.state === StateType.Leader && !this.trk.isVoter(this.id)) {
+      // Removed or demoted while leading. Stepping down at once could strand
+      // the others: they may not know the change is committed, and may need
+      // our vote. Keep leading (our ack no longer counts) and hand leadership
+      // to the most up-to-date voter instead.
+      this.logger.info(`${this.id} is no longer a voter; handing off leadership`);
+      this.maybeHandOffLeadership();
     }
     if (this.state !== StateType.Leader || cs.voters.length === 0) return cs;
 

@@ -1,0 +1,134 @@
+// Property-based runs: thousands of random schedules of proposals, reads,
+// faults and membership changes on the simulated network, checking Raft's
+// safety invariants after every step and liveness once the network heals.
+//
+// Replay a failure with the seed (and path) fast-check prints:
+//   RAFT_SEED=<seed> RAFT_PATH=<path> npx jest libs/raft/src/property.spec.ts
+// Scale the number of runs with RAFT_RUNS_SCALE (e.g. 10 for a soak run).
+import fc from 'fast-check';
+import { ConfChangeTransition } from './types';
+import { ConfOp, Op, ScheduleConfig, runSchedule } from './testing/schedule';
+
+const SCALE = Number(process.env.RAFT_RUNS_SCALE ?? '1');
+const SEED = process.env.RAFT_SEED !== undefined ? Number(process.env.RAFT_SEED) : undefined;
+const PATH = process.env.RAFT_PATH;
+
+function params(numRuns: number): fc.Parameters<unknown> {
+  return {
+    numRuns: Math.max(1, Math.round(numRuns * SCALE)),
+    seed: SEED,
+    path: PATH,
+    endOnFailure: PATH === undefined ? false : true,
+    verbose: 0,
+  };
+}
+
+const transition = fc.constantFrom(
+  ConfChangeTransition.Auto,
+  ConfChangeTransition.JointImplicit,
+  ConfChangeTransition.JointExplicit,
+);
+
+const confOp: fc.Arbitrary<ConfOp> = fc.oneof(
+  fc.constant<ConfOp>({ c: 'addVoter' }),
+  fc.constant<ConfOp>({ c: 'addLearner' }),
+  fc.nat(6).map<ConfOp>((pick) => ({ c: 'promote', pick })),
+  fc.nat(6).map<ConfOp>((pick) => ({ c: 'demote', pick })),
+  fc.nat(6).map<ConfOp>((pick) => ({ c: 'remove', pick })),
+  fc.record({ pick: fc.nat(6), transition }).map<ConfOp>((r) => ({ c: 'replace', ...r })),
+  transition.map<ConfOp>((t) => ({ c: 'jointAddTwo', transition: t })),
+  fc.constant<ConfOp>({ c: 'leaveJoint' }),
+);
+
+const node = fc.nat(6);
+
+function opArb(withConf: boolean): fc.Arbitrary<Op> {
+  const base: fc.WeightedArbitrary<Op>[] = [
+    { weight: 30, arbitrary: fc.integer({ min: 1, max: 25 }).map<Op>((n) => ({ k: 'tick', n })) },
+    {
+      weight: 25,
+      arbitrary: fc
+        .record({ node, count: fc.integer({ min: 1, max: 4 }) })
+        .map<Op>((r) => ({ k: 'propose', ...r })),
+    },
+    { weight: 6, arbitrary: node.map<Op>((n) => ({ k: 'read', node: n })) },
+    { weight: 4, arbitrary: node.map<Op>((n) => ({ k: 'crash', node: n })) },
+    { weight: 4, arbitrary: node.map<Op>((n) => ({ k: 'restart', node: n })) },
+    { weight: 3, arbitrary: node.map<Op>((n) => ({ k: 'isolate', node: n })) },
+    { weight: 3, arbitrary: fc.nat(127).map<Op>((mask) => ({ k: 'partition', mask })) },
+    { weight: 4, arbitrary: fc.constant<Op>({ k: 'healPartitions' }) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .record({
+          drop: fc.constantFrom(0, 0.05, 0.2),
+          dup: fc.constantFrom(0, 0.05, 0.2),
+          delay: fc.constantFrom(0, 2, 8),
+          split: fc.constantFrom(0, 0.3),
+        })
+        .map<Op>((r) => ({ k: 'faults', ...r })),
+    },
+    { weight: 2, arbitrary: node.map<Op>((n) => ({ k: 'transfer', node: n })) },
+    { weight: 2, arbitrary: node.map<Op>((n) => ({ k: 'campaign', node: n })) },
+  ];
+  if (withConf) {
+    base.push({
+      weight: 6,
+      arbitrary: fc
+        .record({ change: confOp, onLeader: fc.boolean(), node })
+        .map<Op>((r) => ({ k: 'conf', ...r })),
+    });
+  }
+  return fc.oneof(...base);
+}
+
+function configArb(overrides: Partial<ScheduleConfig> = {}): fc.Arbitrary<ScheduleConfig> {
+  return fc
+    .record({
+      seed: fc.integer({ min: 0, max: 0x7fffffff }),
+      voters: fc.integer({ min: 1, max: 5 }),
+      learners: fc.integer({ min: 0, max: 1 }),
+      preVote: fc.boolean(),
+      checkQuorum: fc.boolean(),
+      encode: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+      compactEvery: fc.constantFrom(0, 4, 16),
+      maxInflight: fc.constantFrom(1, 4, 64),
+      maxSizePerMsg: fc.constantFrom(1, 64, 4096),
+    })
+    .map((c) => ({ ...c, ...overrides }));
+}
+
+describe('raft under random schedules', () => {
+  jest.setTimeout(300_000);
+
+  it('keeps its safety invariants and recovers after healing (no membership changes)', () => {
+    fc.assert(
+      fc.property(configArb(), fc.array(opArb(false), { minLength: 5, maxLength: 40 }), (cfg, ops) => {
+        runSchedule(cfg, ops);
+      }),
+      params(1200),
+    );
+  });
+
+  it('keeps its safety invariants through membership changes, learners and joint consensus', () => {
+    fc.assert(
+      fc.property(configArb(), fc.array(opArb(true), { minLength: 5, maxLength: 40 }), (cfg, ops) => {
+        runSchedule(cfg, ops);
+      }),
+      params(1200),
+    );
+  });
+
+  it('keeps its safety invariants with pre-vote and check-quorum under heavy faults', () => {
+    fc.assert(
+      fc.property(
+        configArb({ preVote: true, checkQuorum: true, voters: 5, learners: 0 }),
+        fc.array(opArb(true), { minLength: 10, maxLength: 50 }),
+        (cfg, ops) => {
+          runSchedule(cfg, [{ k: 'faults', drop: 0.2, dup: 0.1, delay: 6, split: 0.3 }, ...ops]);
+        },
+      ),
+      params(300),
+    );
+  });
+});
