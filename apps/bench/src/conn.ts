@@ -108,7 +108,7 @@ class H2Conn implements Conn {
   unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      const stream = this.session.request({ ...HEADERS, ':path': path }, { endStream: false });
+      const stream = this.session.request(headersFor(path), { endStream: false });
       const chunks: Buffer[] = [];
       let status: string | undefined;
       let message = '';
@@ -140,11 +140,16 @@ class H2Conn implements Conn {
   }
 }
 
-const HEADERS = {
-  ':method': 'POST',
-  'content-type': 'application/grpc',
-  te: 'trailers',
-};
+// Request headers are the same for every call to a method: build them once.
+const headerCache = new Map<string, http2.OutgoingHttpHeaders>();
+function headersFor(path: string): http2.OutgoingHttpHeaders {
+  let h = headerCache.get(path);
+  if (!h) {
+    h = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
+    headerCache.set(path, h);
+  }
+  return h;
+}
 
 /** gRPC length-prefixed message: flag byte (0 = not compressed), 4-byte big-endian length, bytes. */
 export function frame(message: Buffer): Buffer {
