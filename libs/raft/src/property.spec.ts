@@ -106,7 +106,7 @@ describe('raft under random schedules', () => {
       fc.property(configArb(), fc.array(opArb(false), { minLength: 5, maxLength: 40 }), (cfg, ops) => {
         runSchedule(cfg, ops);
       }),
-      params(1200),
+      params(2000),
     );
   });
 
@@ -115,7 +115,7 @@ describe('raft under random schedules', () => {
       fc.property(configArb(), fc.array(opArb(true), { minLength: 5, maxLength: 40 }), (cfg, ops) => {
         runSchedule(cfg, ops);
       }),
-      params(1200),
+      params(2000),
     );
   });
 
@@ -128,7 +128,7 @@ describe('raft under random schedules', () => {
           runSchedule(cfg, [{ k: 'faults', drop: 0.2, dup: 0.1, delay: 6, split: 0.3 }, ...ops]);
         },
       ),
-      params(300),
+      params(500),
     );
   });
 });

@@ -963,8 +963,9 @@ export class Raft {
   }
 
   private leaderReadIndex(m: Message): void {
-    if (this.trk.isSingleton()) {
-      // Alone in the configuration: our commit index is the quorum's.
+    if (this.trk.isSingleton() && this.trk.config.voters.incoming.has(this.id)) {
+      // The only voter: our commit index is the quorum's. (A removed leader
+      // whose config holds one other voter must not take this shortcut.)
       this.respondToReadIndex(m, this.raftLog.committed);
       return;
     }
@@ -978,7 +979,8 @@ export class Raft {
   }
 
   private sendReadIndexResponse(m: Message): void {
-    if (this.readOnly.option === ReadOnlyOption.LeaseBased) {
+    // The lease is only ours while we are a voter whose quorum is checked.
+    if (this.readOnly.option === ReadOnlyOption.LeaseBased && this.trk.isVoter(this.id)) {
       this.respondToReadIndex(m, this.raftLog.committed);
       return;
     }
