@@ -1,10 +1,11 @@
-// `npm run bench:compare -- [options]`: starts etcd and Cairn in turn on loopback, runs the
-// same workloads against each with the bench CLI (a fresh process per run), and prints both
-// results side by side with the Cairn/etcd ratios.
+// `npm run bench:compare -- [options]`: starts etcd and Cairn on loopback, runs the same
+// workloads against each with the bench CLI (a fresh process per run), and prints both
+// results side by side with the Cairn/etcd ratios. With --rounds N each cell is the run with
+// the median throughput.
 import { spawn } from 'child_process';
 import { existsSync } from 'fs';
 import * as path from 'path';
-import { startCluster, splitCommand } from './src/cluster';
+import { RunningCluster, startCluster, splitCommand } from './src/cluster';
 import {
   benchArgsFor,
   CompareOptions,
@@ -12,7 +13,9 @@ import {
   formatComparison,
   needsPrefill,
   parseCompareArgs,
+  medianRun,
   prefillArgs,
+  SideResult,
   System,
 } from './src/comparison';
 import { trackChild } from './src/processes';
@@ -56,45 +59,82 @@ function runBenchProcess(args: string[]): Promise<BenchResult> {
   });
 }
 
+async function start(system: System, o: CompareOptions, root: string): Promise<RunningCluster> {
+  const command = commandFor(system, o, root);
+  log(`${system}: starting ${o.clusterSize} member(s): ${command.join(' ')}`);
+  const cluster = await startCluster(system, command, o.clusterSize, extraArgsFor(system, o), {
+    keepData: o.keepData,
+    log,
+  });
+  if (needsPrefill(o.workloads, o.load)) {
+    log(`${system}: writing the key space (${o.load.keySpaceSize} keys)`);
+    await runBenchProcess(prefillArgs(o.load, cluster.endpoints));
+  }
+  return cluster;
+}
+
+/** One workload against one system, with the server CPU it cost. */
+async function runOne(
+  system: System,
+  workload: string,
+  o: CompareOptions,
+  cluster: RunningCluster,
+): Promise<SideResult> {
+  log(`${system}: ${workload} ...`);
+  const cpu0 = cluster.cpuSeconds();
+  try {
+    const bench = await runBenchProcess(benchArgsFor(workload, o.load, cluster.endpoints));
+    const cpu1 = cluster.cpuSeconds();
+    const serverCpuSec = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+    log(
+      `${system}: ${workload}: ${bench.throughput.toFixed(0)} req/s, p99 ${bench.latencyMs.p99.toFixed(2)} ms`,
+    );
+    return { bench, serverCpuSec };
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    log(`${system}: ${workload} failed: ${error}`);
+    return { error };
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseCompareArgs(process.argv.slice(2));
   const root = findRepoRoot();
-  const rows: ComparisonRow[] = o.workloads.map((workload) => ({ workload }));
+  const runs = new Map<string, SideResult[]>(); // "workload/system" -> one result per round
+  const record = (w: string, s: System, r: SideResult) =>
+    runs.set(`${w}/${s}`, [...(runs.get(`${w}/${s}`) ?? []), r]);
 
-  for (const system of o.systems) {
-    const command = commandFor(system, o, root);
-    log(`${system}: starting ${o.clusterSize} member(s): ${command.join(' ')}`);
-    const cluster = await startCluster(system, command, o.clusterSize, extraArgsFor(system, o), {
-      keepData: o.keepData,
-      log,
-    });
+  if (o.oneAtATime) {
+    // Each system alone on the machine: no idle peer, but slower drift between the two is not cancelled.
+    for (const system of o.systems) {
+      const cluster = await start(system, o, root);
+      try {
+        for (let round = 0; round < o.rounds; round++)
+          for (const w of o.workloads) record(w, system, await runOne(system, w, o, cluster));
+      } finally {
+        await cluster.stop();
+      }
+    }
+  } else {
+    // Both systems up at once and runs interleaved (order flipped every round), so that load
+    // from elsewhere on the machine hits both sides alike.
+    const clusters = new Map<System, RunningCluster>();
     try {
-      if (needsPrefill(o.workloads, o.load)) {
-        log(`${system}: writing the key space (${o.load.keySpaceSize} keys)`);
-        await runBenchProcess(prefillArgs(o.load, cluster.endpoints));
-      }
-      for (const row of rows) {
-        log(`${system}: ${row.workload} ...`);
-        const cpu0 = cluster.cpuSeconds();
-        try {
-          const bench = await runBenchProcess(benchArgsFor(row.workload, o.load, cluster.endpoints));
-          const cpu1 = cluster.cpuSeconds();
-          const serverCpuSec = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
-          row[system] = { bench, serverCpuSec };
-          log(
-            `${system}: ${row.workload}: ${bench.throughput.toFixed(0)} req/s, p99 ${bench.latencyMs.p99.toFixed(2)} ms`,
-          );
-        } catch (e) {
-          row[system] = { error: e instanceof Error ? e.message : String(e) };
-          log(`${system}: ${row.workload} failed: ${row[system]!.error}`);
-        }
-      }
+      for (const system of o.systems) clusters.set(system, await start(system, o, root));
+      for (let round = 0; round < o.rounds; round++)
+        for (const w of o.workloads)
+          for (const system of round % 2 ? [...o.systems].reverse() : o.systems)
+            record(w, system, await runOne(system, w, o, clusters.get(system)!));
     } finally {
-      await cluster.stop();
+      await Promise.all([...clusters.values()].map((c) => c.stop()));
     }
   }
 
-  if (o.load.json) process.stdout.write(JSON.stringify(rows) + '\n');
+  const rows: ComparisonRow[] = o.workloads.map((workload) => ({
+    workload,
+    ...Object.fromEntries(o.systems.map((s) => [s, medianRun(runs.get(`${workload}/${s}`) ?? [])])),
+  }));
+  if (o.load.json) process.stdout.write(JSON.stringify({ rows, runs: Object.fromEntries(runs) }) + '\n');
   else process.stdout.write(formatComparison(rows) + '\n');
   const failed = rows.some((r) => r.etcd?.error || r.cairn?.error);
   process.exitCode = failed ? 1 : 0;

@@ -2,6 +2,7 @@ import {
   benchArgsFor,
   ComparisonRow,
   formatComparison,
+  medianRun,
   needsPrefill,
   parseCompareArgs,
   prefillArgs,
@@ -20,6 +21,8 @@ describe('parseCompareArgs', () => {
     expect(o.cairnCmd).toBeUndefined();
     expect(o.load.clients).toBe(200);
     expect(o.quotaBackendBytes).toBeGreaterThanOrEqual(8 * 1024 ** 3);
+    expect(o.rounds).toBe(1);
+    expect(o.oneAtATime).toBe(false);
   });
 
   it('reads its own and the load options', () => {
@@ -41,6 +44,7 @@ describe('parseCompareArgs', () => {
     expect(() => parseCompareArgs(['--workloads', 'put,foo'])).toThrow(/unknown workload "foo"/);
     expect(() => parseCompareArgs(['--systems', 'zk'])).toThrow(/unknown system "zk"/);
     expect(() => parseCompareArgs(['--cluster-size', '2'])).toThrow(/Invalid values/);
+    expect(() => parseCompareArgs(['--rounds', '0'])).toThrow(/--rounds/);
   });
 });
 
@@ -140,5 +144,18 @@ describe('prefill', () => {
       sequentialKeys: true,
       prefill: false,
     });
+  });
+});
+
+describe('medianRun', () => {
+  const run = (throughput: number) => ({ bench: { throughput } as BenchResult });
+  it('picks the median-throughput success and ignores failures', () => {
+    expect(medianRun([run(3), { error: 'x' }, run(1), run(2)])!.bench!.throughput).toBe(2);
+    expect(medianRun([run(5), run(1)])!.bench!.throughput).toBe(1);
+  });
+
+  it('falls back to the first failure, or nothing', () => {
+    expect(medianRun([{ error: 'a' }, { error: 'b' }])).toEqual({ error: 'a' });
+    expect(medianRun([])).toBeUndefined();
   });
 });

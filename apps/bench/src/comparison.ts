@@ -27,6 +27,10 @@ export interface CompareOptions {
   etcdArgs: string[];
   cairnArgs: string[];
   quotaBackendBytes: number;
+  /** Runs per workload and system; the median-throughput run is reported. */
+  rounds: number;
+  /** Run the systems one after the other instead of side by side. */
+  oneAtATime: boolean;
 }
 
 export function parseCompareArgs(args: string[]): CompareOptions {
@@ -42,8 +46,11 @@ export function parseCompareArgs(args: string[]): CompareOptions {
     .option('etcd-args', { type: 'string', default: '', describe: 'extra flags for every etcd member' })
     .option('cairn-args', { type: 'string', default: '', describe: 'extra flags for every Cairn member' })
     .option('quota-backend-bytes', { type: 'number', default: 8 * 1024 ** 3, describe: 'etcd backend quota' })
+    .option('rounds', { type: 'number', default: 1, describe: 'runs per workload and system; the median is reported' })
+    .option('one-at-a-time', { type: 'boolean', default: false, describe: 'start one system at a time instead of interleaving runs' })
     .help()
     .parseSync();
+  if (!Number.isInteger(argv.rounds) || (argv.rounds as number) < 1) throw new Error('--rounds must be a positive integer');
   const workloads = String(argv.workloads).split(',').map((w) => w.trim()).filter(Boolean);
   for (const w of workloads)
     if (!COMPARE_WORKLOADS[w]) throw new Error(`unknown workload "${w}" (known: ${Object.keys(COMPARE_WORKLOADS).join(', ')})`);
@@ -62,6 +69,8 @@ export function parseCompareArgs(args: string[]): CompareOptions {
     etcdArgs: words(argv['etcd-args']),
     cairnArgs: words(argv['cairn-args']),
     quotaBackendBytes: argv['quota-backend-bytes'] as number,
+    rounds: argv.rounds as number,
+    oneAtATime: argv['one-at-a-time'] as boolean,
   };
 } // prettier-ignore
 
@@ -121,6 +130,13 @@ const ratio = (a?: number, b?: number) =>
   a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '-';
 const num = (n: number | undefined, d: number) =>
   n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d);
+
+/** The successful run with the median throughput (the lower middle one for an even count), else the first failure. */
+export function medianRun(runs: SideResult[]): SideResult | undefined {
+  const ok = runs.filter((r) => r.bench).sort((a, b) => a.bench!.throughput - b.bench!.throughput);
+  if (ok.length) return ok[Math.floor((ok.length - 1) / 2)];
+  return runs[0];
+}
 
 /** Server CPU per successful request, in microseconds. */
 export function serverCpuPerRequest(side?: SideResult): number | undefined {
