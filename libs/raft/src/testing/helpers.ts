@@ -96,3 +96,40 @@ export function ofType(msgs: Message[], t: MessageType): Message[] {
 export function text(e: Entry): string {
   return Buffer.from(e.data).toString();
 }
+
+/**
+ * Delivers messages between hand-driven nodes until none are left; returns
+ * every message delivered. `filter` returning false drops a message.
+ */
+export function pump(
+  nodes: Map<bigint, Harness>,
+  initial: Message[],
+  filter?: (m: Message) => boolean,
+): Message[] {
+  const queue = [...initial];
+  const delivered: Message[] = [];
+  for (let n = 0; queue.length > 0; n++) {
+    if (n > 100000) throw new Error('pump does not quiesce');
+    const m = queue.shift()!;
+    if (filter && !filter(m)) continue;
+    const h = nodes.get(m.to);
+    if (!h) continue;
+    delivered.push(m);
+    queue.push(...h.deliver({ ...m }));
+  }
+  return delivered;
+}
+
+/** Makes a hand-driven node leader by feeding it the votes it needs. */
+export function forceLeader(h: Harness, voters: bigint[]): Message[] {
+  h.node.campaign();
+  let out = h.flush();
+  for (const id of voters) {
+    if (id === h.raft.id || h.raft.state === 2) continue;
+    out = out.concat(
+      h.deliver(msg({ type: MessageType.VoteResp, from: id, to: h.raft.id, term: h.raft.term })),
+    );
+  }
+  if (h.raft.state !== 2) throw new Error('could not make leader');
+  return out;
+}
