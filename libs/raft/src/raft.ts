@@ -140,6 +140,8 @@ export class Raft {
   pendingConfIndex = 0n;
   uncommittedSize = 0;
   readOnly: ReadOnly;
+  /** A TimeoutNow arrived while conf changes were unapplied: campaign once they are. */
+  pendingTransferCampaign = false;
   /** ReadIndex requests arrived since the last heartbeat round was started for them. */
   readIndexBroadcastPending = false;
   electionElapsed = 0;
@@ -197,12 +199,14 @@ export class Raft {
   }
 
   private loadState(hs: HardState): void {
-    if (hs.commit < this.raftLog.committed || hs.commit > this.raftLog.lastIndex()) {
+    if (hs.commit > this.raftLog.lastIndex()) {
       throw new Error(
         `${this.id} state.commit ${hs.commit} is out of range [${this.raftLog.committed}, ${this.raftLog.lastIndex()}]`,
       );
     }
-    this.raftLog.committed = hs.commit;
+    // A commit index below the snapshot is merely stale (commit-only changes
+    // need not be synced); the snapshot itself is committed.
+    this.raftLog.committed = maxBig(hs.commit, this.raftLog.committed);
     this.term = hs.term;
     this.vote = hs.vote;
   }
@@ -351,6 +355,10 @@ export class Raft {
     this.raftLog.appliedTo(newApplied);
     this.reduceUncommittedSize(size);
     this.maybeAutoLeave();
+    if (this.pendingTransferCampaign && !this.hasUnappliedConfChanges()) {
+      this.pendingTransferCampaign = false;
+      if (this.state === StateType.Follower) this.hup(CampaignType.Transfer);
+    }
   }
 
   /** A snapshot was installed by the application. */
@@ -447,6 +455,7 @@ export class Raft {
     this.uncommittedSize = 0;
     this.readOnly = new ReadOnly(this.readOnly.option);
     this.readIndexBroadcastPending = false;
+    this.pendingTransferCampaign = false;
   }
 
   becomeFollower(term: bigint, lead: bigint): void {
@@ -1013,6 +1022,12 @@ export class Raft {
 
   private sendTimeoutNow(to: bigint): void {
     this.send(makeMessage({ type: MessageType.TimeoutNow, to }));
+    if (!this.trk.isVoter(this.id)) {
+      // A removed leader's hand-off is done: the target has our whole log and
+      // can win (with our vote if it still counts us). Stop leading.
+      this.logger.info(`${this.id} handed off leadership to ${to}; stepping down`);
+      this.becomeFollower(this.term, NONE);
+    }
   }
 
   private stepCandidate(m: Message): void {
@@ -1107,7 +1122,13 @@ export class Raft {
           `${this.id} [term ${this.term}] received MsgTimeoutNow from ${m.from} and starts an election to get leadership`,
         );
         // Skip pre-vote: the leader asked for this election, and the transfer
-        // context lets it through the other followers' leases.
+        // context lets it through the other followers' leases. If committed
+        // conf changes are still being applied (often the very change that
+        // triggered the hand-off), campaign as soon as they are.
+        if (this.promotable() && this.hasUnappliedConfChanges()) {
+          this.pendingTransferCampaign = true;
+          return;
+        }
         this.hup(CampaignType.Transfer);
         return;
       case MessageType.ReadIndex:

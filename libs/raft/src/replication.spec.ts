@@ -217,19 +217,17 @@ describe('log replication', () => {
     const f = ids.find((id) => id !== l)!;
     const pr = net.raft(l).raft.trk.progress.get(f)!;
     const before = [pr.match, pr.next, pr.state];
-    net
-      .raft(l)
-      .step(
-        msg({
-          type: MessageType.AppResp,
-          from: f,
-          to: l,
-          term: net.raft(l).raft.term,
-          index: 1n,
-          reject: true,
-          rejectHint: 0n,
-        }),
-      );
+    net.raft(l).step(
+      msg({
+        type: MessageType.AppResp,
+        from: f,
+        to: l,
+        term: net.raft(l).raft.term,
+        index: 1n,
+        reject: true,
+        rejectHint: 0n,
+      }),
+    );
     expect([pr.match, pr.next, pr.state]).toEqual(before);
     expect(ofType(net.raft(l).raft.msgs, MessageType.App)).toEqual([]);
   });

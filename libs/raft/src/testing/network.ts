@@ -94,7 +94,9 @@ export class SimNode {
 
   /** Applied normal entries' payloads as strings (scenario tests use text payloads). */
   appliedData(): string[] {
-    return this.applied.filter((e) => e.data.length > 0).map((e) => Buffer.from(e.data).toString());
+    return this.applied
+      .filter((e) => e.type === EntryType.Normal && e.data.length > 0)
+      .map((e) => Buffer.from(e.data).toString());
   }
 }
 
