@@ -28,7 +28,9 @@ export interface GrpcServerOptions {
 export const LOADER_OPTIONS = {
   keepCase: true,
   longs: String,
-  defaults: true,
+  // No defaults: a field that was sent empty must stay distinguishable from one not sent
+  // (etcd reads a present but empty range_end as "every key from key on").
+  defaults: false,
   oneofs: true,
   includeDirs: [ETCD_PROTO_DIR],
 };

@@ -11,7 +11,7 @@ const bytes = (v: Buffer | null | undefined): Buffer => v ?? EMPTY;
 export function rangeRequest(r: pb.RangeRequest): mvcc.RangeRequest {
   return {
     key: bytes(r.key),
-    rangeEnd: bytes(r.range_end),
+    rangeEnd: r.range_end ?? undefined,
     limit: num(r.limit),
     revision: num(r.revision),
     sortOrder: r.sort_order ?? 0,
@@ -37,7 +37,7 @@ export function putRequest(r: pb.PutRequest): mvcc.PutRequest {
 }
 
 export function deleteRangeRequest(r: pb.DeleteRangeRequest): mvcc.DeleteRangeRequest {
-  return { key: bytes(r.key), rangeEnd: bytes(r.range_end), prevKv: !!r.prev_kv };
+  return { key: bytes(r.key), rangeEnd: r.range_end ?? undefined, prevKv: !!r.prev_kv };
 }
 
 export function compare(c: pb.Compare): mvcc.Compare {
@@ -45,7 +45,7 @@ export function compare(c: pb.Compare): mvcc.Compare {
     result: c.result ?? 0,
     target: c.target ?? 0,
     key: bytes(c.key),
-    rangeEnd: bytes(c.range_end),
+    rangeEnd: c.range_end ?? undefined,
     version: num(c.version),
     createRevision: num(c.create_revision),
     modRevision: num(c.mod_revision),
@@ -110,4 +110,29 @@ export function txnResponse(r: mvcc.TxnResult, revision: number, nested = false)
       return { response_txn: txnResponse(op.txn, 0, true) };
     }),
   };
+}
+
+/**
+ * What a request looks like after a trip through etcd's raft log: its encoder drops empty
+ * byte fields, so a present but empty range_end arrives absent. Served locally, the same
+ * field means "every key from key on"; applied from the log, it means "just key". Writes are
+ * normalized with this before they are proposed, to give exactly etcd's answers.
+ */
+export function asLogged<T extends { range_end?: Buffer | null }>(req: T): T {
+  return req.range_end && req.range_end.length === 0 ? { ...req, range_end: undefined } : req;
+}
+
+export function txnAsLogged(r: pb.TxnRequest): pb.TxnRequest {
+  return {
+    compare: (r.compare ?? []).map(asLogged),
+    success: (r.success ?? []).map(opAsLogged),
+    failure: (r.failure ?? []).map(opAsLogged),
+  };
+}
+
+function opAsLogged(op: pb.RequestOp): pb.RequestOp {
+  if (op.request_range) return { request_range: asLogged(op.request_range) };
+  if (op.request_delete_range) return { request_delete_range: asLogged(op.request_delete_range) };
+  if (op.request_txn) return { request_txn: txnAsLogged(op.request_txn) };
+  return op;
 }

@@ -26,7 +26,7 @@ const InternalRequestType = loadType();
 // Same conversion as the gRPC layer, so decoded requests look like the ones the API received.
 const TO_OBJECT: protobuf.IConversionOptions = {
   longs: String,
-  defaults: true,
+  defaults: false,
   oneofs: true,
   bytes: Buffer as any,
 };

@@ -99,7 +99,7 @@ export class Member {
   }
 
   async deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
-    return this.write({ delete_range: req });
+    return this.write({ delete_range: convert.asLogged(req) });
   }
 
   async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
@@ -115,7 +115,7 @@ export class Member {
         throw fromMvccError(err);
       }
     }
-    return this.write({ txn: req });
+    return this.write({ txn: convert.txnAsLogged(req) });
   }
 
   async compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {

@@ -11,8 +11,8 @@ const KEYS_PER_CHUNK = 1000;
  * Requests queue up; a later target subsumes an earlier one.
  */
 export class Compactor {
-  private target = 0;
-  private done = 0;
+  private target = -1;
+  private done = -1;
   private running: Promise<void> | undefined;
   private waiters: { rev: number; resolve: () => void; reject: (e: Error) => void }[] = [];
 
@@ -23,6 +23,7 @@ export class Compactor {
   ) {}
 
   schedule(rev: number): Promise<void> {
+    if (rev <= this.done) return Promise.resolve();
     this.target = Math.max(this.target, rev);
     const finished = new Promise<void>((resolve, reject) => this.waiters.push({ rev, resolve, reject }));
     this.running ??= this.run();

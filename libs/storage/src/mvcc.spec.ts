@@ -24,6 +24,7 @@ const KEYS = ['a', 'ab', 'abc', 'b', 'b\u0000', 'c', 'x\u00ff', 'z'];
 const key = fc.constantFrom(...KEYS).map(b);
 const rangeEnd = fc.oneof(
   fc.constant(undefined),
+  fc.constant(Buffer.alloc(0)),
   fc.constant(Buffer.from([0])),
   fc.constantFrom(...KEYS, 'b\u0001', '{').map(b),
 );
@@ -291,31 +292,33 @@ describe('MvccStore', () => {
     store.put({ key: b('k'), value: b('3') });
     store.flush();
     const [kv] = store.range({ key: b('k') }).result.kvs;
-    expect(kv).toMatchObject({ createRevision: 4, modRevision: 4, version: 1 });
-    expect(store.range({ key: b('k'), revision: 2 }).result.kvs[0]).toMatchObject({
+    // The store starts at revision 1, so the first write is revision 2.
+    expect(kv).toMatchObject({ createRevision: 5, modRevision: 5, version: 1 });
+    expect(store.range({ key: b('k'), revision: 3 }).result.kvs[0]).toMatchObject({
       version: 2,
-      createRevision: 1,
+      createRevision: 2,
     });
-    expect(store.range({ key: b('k'), revision: 3 }).result.kvs).toEqual([]);
+    expect(store.range({ key: b('k'), revision: 4 }).result.kvs).toEqual([]);
   });
 
   it('rejects reads below the compaction point and keeps the compaction revision readable', async () => {
     for (let i = 0; i < 5; i++) store.put({ key: b('k'), value: b(String(i)) });
     store.flush();
-    const { done } = store.compact(3);
+    const { done } = store.compact(4);
     store.flush();
     await done;
-    expect(() => store.range({ key: b('k'), revision: 2 })).toThrow('required revision has been compacted');
-    expect(store.range({ key: b('k'), revision: 3 }).result.kvs[0].value.toString()).toBe('2');
+    expect(() => store.range({ key: b('k'), revision: 3 })).toThrow('required revision has been compacted');
+    expect(store.range({ key: b('k'), revision: 4 }).result.kvs[0].value.toString()).toBe('2');
     expect(() => store.compact(3)).toThrow('compacted');
-    expect(() => store.compact(9)).toThrow('future revision');
-    expect(() => store.range({ key: b('k'), revision: 9 })).toThrow('future revision');
+    expect(() => store.compact(4)).toThrow('compacted');
+    expect(() => store.compact(7)).toThrow('future revision');
+    expect(() => store.range({ key: b('k'), revision: 7 })).toThrow('future revision');
   });
 
   it('refuses a put with an unknown lease without writing anything', () => {
     expect(() => store.put({ key: b('k'), value: b('v'), lease: 7n })).toThrow('requested lease not found');
     store.flush();
-    expect(store.revision).toBe(0);
+    expect(store.revision).toBe(1);
   });
 
   it('persists what was flushed and nothing more', async () => {
@@ -325,7 +328,7 @@ describe('MvccStore', () => {
     await engine.close();
     engine = await Engine.open(dir);
     store = await MvccStore.open(engine);
-    expect(store.revision).toBe(1);
+    expect(store.revision).toBe(2);
     expect(store.range({ key: b('a'), rangeEnd: Buffer.from([0]) }).result.count).toBe(1);
   });
 
@@ -350,12 +353,12 @@ describe('MvccStore', () => {
       failure: [],
     });
     store.flush();
-    expect(revision).toBe(2);
+    expect(revision).toBe(3);
     expect(result.succeeded).toBe(true);
     const range = result.responses[1] as { range: { kvs: KeyValue[] } };
     expect(range.range.kvs.map((kv) => kv.key.toString())).toEqual(['a', 'b']);
     const nested = result.responses[2] as { txn: { succeeded: boolean } };
     expect(nested.txn.succeeded).toBe(true);
-    expect(store.range({ key: b('c') }).result.kvs[0]).toMatchObject({ modRevision: 2, version: 1 });
+    expect(store.range({ key: b('c') }).result.kvs[0]).toMatchObject({ modRevision: 3, version: 1 });
   });
 });

@@ -83,8 +83,9 @@ export interface FlushedBatch {
  */
 export class MvccStore {
   private readonly index = new KeyIndex();
-  private currentRev = 0;
-  private compactRev = 0;
+  // etcd's store starts at revision 1 (so the first write is revision 2) and uncompacted (-1).
+  private currentRev = 1;
+  private compactRev = -1;
   private readonly pendingRecords = new Map<string, StoredRecord>();
   private pendingOps: EngineOp[] = [];
   private pendingEvents: MvccEvent[] = [];
@@ -122,8 +123,8 @@ export class MvccStore {
       }
     }
     const [rev, scheduled, finished] = this.engine.getMany([META_REVISION, META_COMPACT, META_COMPACT_DONE]);
-    this.currentRev = Math.max(decodeNumber(rev), lastMain);
-    this.compactRev = decodeNumber(scheduled);
+    this.currentRev = Math.max(decodeNumber(rev, 1), lastMain);
+    this.compactRev = decodeNumber(scheduled, -1);
     // A compaction interrupted by a restart is finished in the background.
     if (this.compactRev > decodeNumber(finished)) void this.compactor.schedule(this.compactRev);
   }
@@ -415,11 +416,15 @@ const EMPTY = Buffer.alloc(0);
 
 const recordId = (main: number, sub: number): string => `${main}.${sub}`;
 
-/** etcd's range_end: empty = one key; "\0" = every key from `key` on; otherwise [key, end). */
+/**
+ * etcd's range_end: absent = one key; "\0" = every key from `key` on; otherwise [key, end).
+ * A range_end that is present but empty also means "from key on": that is what etcd does
+ * with one sent explicitly on the wire (Go clients never send it; others may).
+ */
 export function toKeyRange(key: Buffer, rangeEnd: Buffer | undefined): KeyRange {
   const start = keyString(key);
-  if (!rangeEnd || rangeEnd.length === 0) return { start, end: undefined };
-  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return { start, end: null };
+  if (rangeEnd === undefined) return { start, end: undefined };
+  if (rangeEnd.length === 0 || (rangeEnd.length === 1 && rangeEnd[0] === 0)) return { start, end: null };
   return { start, end: keyString(rangeEnd) };
 }
 

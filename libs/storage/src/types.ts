@@ -25,6 +25,7 @@ export enum SortTarget {
 
 export interface RangeRequest {
   key: Buffer;
+  /** Absent: the single key. Empty or "\0": every key from `key` on. */
   rangeEnd?: Buffer;
   limit?: number;
   revision?: number;
@@ -101,10 +102,7 @@ export type RequestOp =
 
 /** One op's result inside a txn, with the revision etcd stamps on its header (0 for nested txns). */
 export type ResponseOp = (
-  | { range: RangeResult }
-  | { put: PutResult }
-  | { deleteRange: DeleteRangeResult }
-  | { txn: TxnResult }
+  { range: RangeResult } | { put: PutResult } | { deleteRange: DeleteRangeResult } | { txn: TxnResult }
 ) & { revision: number };
 
 export interface TxnRequest {

@@ -22,8 +22,9 @@ type State = Map<string, KeyValue>;
  * at every revision. Slow and obviously right, it is what the real store is checked against.
  */
 export class ReferenceModel {
-  private history: State[] = [new Map()];
-  compacted = 0;
+  // Like etcd, the store starts empty at revision 1.
+  private history: State[] = [new Map(), new Map()];
+  compacted = -1;
 
   get revision(): number {
     return this.history.length - 1;
@@ -157,8 +158,8 @@ export class ReferenceModel {
 }
 
 function inRange(key: Buffer, start: Buffer, end: Buffer | undefined): boolean {
-  if (!end || end.length === 0) return key.equals(start);
-  if (end.length === 1 && end[0] === 0) return Buffer.compare(key, start) >= 0;
+  if (end === undefined) return key.equals(start);
+  if (end.length === 0 || (end.length === 1 && end[0] === 0)) return Buffer.compare(key, start) >= 0;
   return Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0;
 }
 

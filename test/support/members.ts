@@ -1,0 +1,119 @@
+// Spawns real member processes (Cairn's daemon or etcd 3.4) on free loopback ports.
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+export const CAIRN_MAIN = join(REPO_ROOT, 'dist/apps/cairn/main.js');
+
+export type MemberKind = 'cairn' | 'etcd';
+
+export interface MemberProcess {
+  kind: MemberKind;
+  /** host:port for gRPC clients. */
+  endpoint: string;
+  dataDir: string;
+  child: ChildProcess;
+  log(): string;
+  /** Sends a signal and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the member again on the same ports and data directory. */
+  restart(): Promise<MemberProcess>;
+  /** Stops the member and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+export interface MemberOptions {
+  name?: string;
+  dataDir?: string;
+  extraArgs?: string[];
+  readyTimeoutMs?: number;
+  ports?: { client: number; peer: number };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** The etcd-style flags both daemons take for a one-member cluster on loopback. */
+export function memberArgs(name: string, dataDir: string, client: number, peer: number): string[] {
+  const clientUrl = `http://127.0.0.1:${client}`;
+  const peerUrl = `http://127.0.0.1:${peer}`;
+  // prettier-ignore
+  return [
+    '--name', name, '--data-dir', dataDir,
+    '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
+    '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+    '--initial-cluster', `${name}=${peerUrl}`,
+  ];
+}
+
+export async function startMember(kind: MemberKind, opts: MemberOptions = {}): Promise<MemberProcess> {
+  const name = opts.name ?? 'm1';
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `cairn-test-${kind}-`));
+  const ports = opts.ports ?? { client: await freePort(), peer: await freePort() };
+  const args = [...memberArgs(name, dataDir, ports.client, ports.peer), ...(opts.extraArgs ?? [])];
+  const child =
+    kind === 'cairn'
+      ? spawn(process.execPath, [CAIRN_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const append = (d: Buffer) => (output = (output + d.toString()).slice(-256 * 1024));
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  let exited = child.exitCode !== null;
+  const exitedP = new Promise<void>((ok) => child.once('exit', () => ((exited = true), ok())));
+
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (exited) return;
+    child.kill(signal);
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exitedP;
+    clearTimeout(force);
+  };
+  const member: MemberProcess = {
+    kind,
+    endpoint: `127.0.0.1:${ports.client}`,
+    dataDir,
+    child,
+    log: () => output,
+    kill,
+    restart: async () => {
+      await kill();
+      return startMember(kind, { ...opts, name, dataDir, ports });
+    },
+    stop: async () => {
+      await kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+
+  const timeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const ready = await new Promise<boolean>((ok) => {
+    const deadline = setTimeout(() => ok(false), timeoutMs);
+    const check = () => {
+      if (output.includes('ready to serve client requests')) {
+        clearTimeout(deadline);
+        ok(true);
+      }
+    };
+    child.stderr!.on('data', check);
+    child.once('exit', () => (clearTimeout(deadline), ok(false)));
+    check();
+  });
+  if (!ready) {
+    await kill('SIGKILL');
+    throw new Error(`${kind} did not become ready within ${timeoutMs}ms:\n${output.slice(-4000)}`);
+  }
+  return member;
+}
