@@ -30,7 +30,20 @@ const hasEtcd = (() => {
   });
 
   const small = (workload: string, ...more: string[]) =>
-    parseBenchArgs([workload, '--endpoints', cluster.endpoints.join(','), '--total', '300', '--clients', '10', '--conns', '3', '--key-space-size', '50', ...more]); // prettier-ignore
+    parseBenchArgs([
+      workload,
+      '--endpoints',
+      cluster.endpoints.join(','),
+      '--total',
+      '300',
+      '--clients',
+      '10',
+      '--conns',
+      '3',
+      '--key-space-size',
+      '50',
+      ...more,
+    ]);
 
   it.each<[string, Transport, string[]]>([
     ['put', 'h2', []],
@@ -74,8 +87,24 @@ const hasEtcd = (() => {
 
   it('counts failed requests without stopping the run', async () => {
     const r = await runBench(
-      parseBenchArgs(['put', '--endpoints', cluster.endpoints[0], '--total', '20', '--clients', '2', '--conns', '1', '--key-size', '2000000', '--val-size', '0', '--key-space-size', '10']),
-    ); // prettier-ignore
+      parseBenchArgs([
+        'put',
+        '--endpoints',
+        cluster.endpoints[0],
+        '--total',
+        '20',
+        '--clients',
+        '2',
+        '--conns',
+        '1',
+        '--key-size',
+        '2000000',
+        '--val-size',
+        '0',
+        '--key-space-size',
+        '10',
+      ]),
+    );
     expect(r.total).toBe(0);
     expect(r.errors).toBe(20);
     expect(r.firstError).toMatch(/request is too large|message larger than max/);

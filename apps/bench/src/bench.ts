@@ -44,7 +44,9 @@ export interface WorkerInput {
 async function runInWorkers(o: BenchOptions, plan: Share[], go: () => void): Promise<PartResult[]> {
   const file = path.join(__dirname, 'worker.js');
   if (!existsSync(file)) throw new Error(`--workers needs the compiled ${file} (run the build first)`);
-  const workers = plan.map((share) => new Worker(file, { workerData: { options: o, share } satisfies WorkerInput }));
+  const workers = plan.map(
+    (share) => new Worker(file, { workerData: { options: o, share } satisfies WorkerInput }),
+  );
   try {
     const next = (w: Worker) =>
       once(w, 'message').then((args) => {
@@ -62,4 +64,4 @@ async function runInWorkers(o: BenchOptions, plan: Share[], go: () => void): Pro
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-} // prettier-ignore
+}

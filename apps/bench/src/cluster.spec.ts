@@ -3,6 +3,7 @@ import { memberArgs, planCluster, splitCommand } from './cluster';
 describe('cluster plans', () => {
   it('gives a single member a one-entry initial cluster', () => {
     const plan = planCluster('etcd', ['etcd'], [2379, 2380], '/tmp/x', ['--quota-backend-bytes', '1']);
+    // prettier-ignore
     expect(memberArgs(plan, plan.members[0])).toEqual([
       '--name', 'etcd-0',
       '--data-dir', '/tmp/x/etcd-0.data',
@@ -12,7 +13,7 @@ describe('cluster plans', () => {
       '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
       '--initial-cluster', 'etcd-0=http://127.0.0.1:2380',
       '--quota-backend-bytes', '1',
-    ]); // prettier-ignore
+    ]);
   });
 
   it('lists every peer in the initial cluster of a three-member cluster', () => {

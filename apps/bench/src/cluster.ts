@@ -66,7 +66,13 @@ export function freePort(): Promise<number> {
 }
 
 /** Plans an n-member cluster: names, loopback URLs and data dirs under baseDir. */
-export function planCluster(label: string, command: string[], ports: number[], baseDir: string, extraArgs: string[] = []): ClusterPlan {
+export function planCluster(
+  label: string,
+  command: string[],
+  ports: number[],
+  baseDir: string,
+  extraArgs: string[] = [],
+): ClusterPlan {
   const n = ports.length / 2;
   if (!Number.isInteger(n) || n < 1) throw new Error('need two ports per member');
   const members = Array.from({ length: n }, (_, i) => ({
@@ -76,7 +82,7 @@ export function planCluster(label: string, command: string[], ports: number[], b
     dataDir: path.join(baseDir, `${label}-${i}.data`),
   }));
   return { label, command, members, extraArgs };
-} // prettier-ignore
+}
 
 /** The etcd-style flags that start one member of a new cluster. */
 export function memberArgs(plan: ClusterPlan, m: MemberPlan): string[] {

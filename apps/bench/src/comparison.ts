@@ -37,27 +37,54 @@ export function parseCompareArgs(args: string[]): CompareOptions {
   const argv = withLoadOptions(yargs(args))
     .scriptName('bench:compare')
     .usage('$0 [options]: the same workloads against etcd and Cairn, side by side')
-    .option('workloads', { type: 'string', default: DEFAULT_COMPARE_WORKLOADS.join(','), describe: `comma list of ${Object.keys(COMPARE_WORKLOADS).join(', ')}` })
+    .option('workloads', {
+      type: 'string',
+      default: DEFAULT_COMPARE_WORKLOADS.join(','),
+      describe: `comma list of ${Object.keys(COMPARE_WORKLOADS).join(', ')}`,
+    })
     .option('cluster-size', { type: 'number', default: 1, choices: [1, 3] })
     .option('keep-data', { type: 'boolean', default: false, describe: 'keep data dirs and server logs' })
     .option('systems', { type: 'string', default: 'etcd,cairn', describe: 'systems to run: etcd, cairn' })
     .option('etcd-cmd', { type: 'string', default: 'etcd', describe: 'command that starts an etcd member' })
-    .option('cairn-cmd', { type: 'string', hidden: true, describe: 'command that starts a Cairn member (default: node dist/apps/cairn/main.js)' })
+    .option('cairn-cmd', {
+      type: 'string',
+      hidden: true,
+      describe: 'command that starts a Cairn member (default: node dist/apps/cairn/main.js)',
+    })
     .option('etcd-args', { type: 'string', default: '', describe: 'extra flags for every etcd member' })
     .option('cairn-args', { type: 'string', default: '', describe: 'extra flags for every Cairn member' })
     .option('quota-backend-bytes', { type: 'number', default: 8 * 1024 ** 3, describe: 'etcd backend quota' })
-    .option('rounds', { type: 'number', default: 1, describe: 'runs per workload and system; the median is reported' })
-    .option('one-at-a-time', { type: 'boolean', default: false, describe: 'start one system at a time instead of interleaving runs' })
+    .option('rounds', {
+      type: 'number',
+      default: 1,
+      describe: 'runs per workload and system; the median is reported',
+    })
+    .option('one-at-a-time', {
+      type: 'boolean',
+      default: false,
+      describe: 'start one system at a time instead of interleaving runs',
+    })
     .help()
     .parseSync();
-  if (!Number.isInteger(argv.rounds) || (argv.rounds as number) < 1) throw new Error('--rounds must be a positive integer');
-  const workloads = String(argv.workloads).split(',').map((w) => w.trim()).filter(Boolean);
+  if (!Number.isInteger(argv.rounds) || (argv.rounds as number) < 1)
+    throw new Error('--rounds must be a positive integer');
+  const workloads = String(argv.workloads)
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
   for (const w of workloads)
-    if (!COMPARE_WORKLOADS[w]) throw new Error(`unknown workload "${w}" (known: ${Object.keys(COMPARE_WORKLOADS).join(', ')})`);
+    if (!COMPARE_WORKLOADS[w])
+      throw new Error(`unknown workload "${w}" (known: ${Object.keys(COMPARE_WORKLOADS).join(', ')})`);
   if (workloads.length === 0) throw new Error('--workloads is empty');
-  const systems = String(argv.systems).split(',').map((s) => s.trim()).filter(Boolean);
+  const systems = String(argv.systems)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of systems) if (s !== 'etcd' && s !== 'cairn') throw new Error(`unknown system "${s}"`);
-  const words = (s: unknown) => String(s ?? '').split(/\s+/).filter(Boolean);
+  const words = (s: unknown) =>
+    String(s ?? '')
+      .split(/\s+/)
+      .filter(Boolean);
   return {
     workloads,
     load: loadOptionsFrom(argv, workloads[0]),
@@ -72,7 +99,7 @@ export function parseCompareArgs(args: string[]): CompareOptions {
     rounds: argv.rounds as number,
     oneAtATime: argv['one-at-a-time'] as boolean,
   };
-} // prettier-ignore
+}
 
 /** Whether any of the workloads reads keys (and so wants the key space written first). */
 export function needsPrefill(workloads: string[], o: BenchOptions): boolean {
@@ -90,6 +117,7 @@ export function prefillArgs(o: BenchOptions, endpoints: string[]): string[] {
  * the server CPU measured around a run then belongs to the run alone.
  */
 export function benchArgsFor(workload: string, o: BenchOptions, endpoints: string[]): string[] {
+  // prettier-ignore
   const a = [
     ...COMPARE_WORKLOADS[workload],
     '--json',
@@ -105,7 +133,7 @@ export function benchArgsFor(workload: string, o: BenchOptions, endpoints: strin
     '--transport', o.transport,
     o.sequentialKeys ? '--sequential-keys' : '--no-sequential-keys',
     '--no-prefill',
-  ]; // prettier-ignore
+  ];
   return o.duration > 0 ? [...a, '--duration', String(o.duration)] : [...a, '--total', String(o.total)];
 }
 
@@ -146,7 +174,18 @@ export function serverCpuPerRequest(side?: SideResult): number | undefined {
 
 /** A fixed-width table: throughput, p99 and server CPU per request of each side, and the Cairn/etcd ratios. */
 export function formatComparison(rows: ComparisonRow[]): string {
-  const header = ['workload', 'etcd req/s', 'cairn req/s', 'ratio', 'etcd p99 ms', 'cairn p99 ms', 'ratio', 'etcd cpu µs/req', 'cairn cpu µs/req', 'errors e/c'];
+  const header = [
+    'workload',
+    'etcd req/s',
+    'cairn req/s',
+    'ratio',
+    'etcd p99 ms',
+    'cairn p99 ms',
+    'ratio',
+    'etcd cpu µs/req',
+    'cairn cpu µs/req',
+    'errors e/c',
+  ];
   const body = rows.map(({ workload, etcd, cairn }) => [
     workload,
     num(etcd?.bench?.throughput, 0),
@@ -160,12 +199,15 @@ export function formatComparison(rows: ComparisonRow[]): string {
     `${etcd?.bench?.errors ?? '-'}/${cairn?.bench?.errors ?? '-'}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const notes = rows.flatMap((r) =>
     (['etcd', 'cairn'] as const).flatMap((sys) => [
       ...(r[sys]?.error ? [`${r.workload}: ${sys} run failed: ${r[sys]!.error}`] : []),
-      ...(r[sys]?.bench?.firstError ? [`${r.workload}: ${sys} first error: ${r[sys]!.bench!.firstError}`] : []),
+      ...(r[sys]?.bench?.firstError
+        ? [`${r.workload}: ${sys} first error: ${r[sys]!.bench!.firstError}`]
+        : []),
     ]),
   );
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...notes].join('\n');
-} // prettier-ignore
+}

@@ -53,27 +53,63 @@ export const DEFAULTS: Omit<BenchOptions, 'workload'> = {
 /** The options shared by `bench` and `bench:compare`, so both accept the same spellings. */
 export function withLoadOptions<T>(y: Argv<T>) {
   return y
-    .option('endpoints', { type: 'string', default: DEFAULTS.endpoints.join(','), describe: 'comma-separated host:port list' })
-    .option('clients', { type: 'number', default: DEFAULTS.clients, describe: 'concurrent in-flight requests' })
-    .option('conns', { type: 'number', default: DEFAULTS.conns, describe: 'gRPC connections; clients are spread round-robin' })
-    .option('workers', { type: 'number', default: DEFAULTS.workers, describe: 'threads generating load (clients and conns are split)' })
+    .option('endpoints', {
+      type: 'string',
+      default: DEFAULTS.endpoints.join(','),
+      describe: 'comma-separated host:port list',
+    })
+    .option('clients', {
+      type: 'number',
+      default: DEFAULTS.clients,
+      describe: 'concurrent in-flight requests',
+    })
+    .option('conns', {
+      type: 'number',
+      default: DEFAULTS.conns,
+      describe: 'gRPC connections; clients are spread round-robin',
+    })
+    .option('workers', {
+      type: 'number',
+      default: DEFAULTS.workers,
+      describe: 'threads generating load (clients and conns are split)',
+    })
     .option('total', { type: 'number', default: DEFAULTS.total, describe: 'requests to send' })
-    .option('duration', { type: 'number', default: DEFAULTS.duration, describe: 'seconds to run (overrides --total)' })
+    .option('duration', {
+      type: 'number',
+      default: DEFAULTS.duration,
+      describe: 'seconds to run (overrides --total)',
+    })
     .option('key-size', { type: 'number', default: DEFAULTS.keySize })
     .option('val-size', { type: 'number', default: DEFAULTS.valSize })
     .option('key-space-size', { type: 'number', default: DEFAULTS.keySpaceSize })
     .option('sequential-keys', { type: 'boolean', default: DEFAULTS.sequentialKeys })
-    .option('consistency', { choices: ['l', 's'] as const, default: DEFAULTS.consistency, describe: 'range: linearizable or serializable' })
-    .option('read-ratio', { type: 'number', default: DEFAULTS.readRatio, describe: 'mixed: share of ranges (0..1)' })
+    .option('consistency', {
+      choices: ['l', 's'] as const,
+      default: DEFAULTS.consistency,
+      describe: 'range: linearizable or serializable',
+    })
+    .option('read-ratio', {
+      type: 'number',
+      default: DEFAULTS.readRatio,
+      describe: 'mixed: share of ranges (0..1)',
+    })
     .option('txn-ops', { type: 'number', default: DEFAULTS.txnOps, describe: 'txn: puts per transaction' })
-    .option('prefill', { type: 'boolean', default: DEFAULTS.prefill, describe: 'range/mixed: write the key space first' })
+    .option('prefill', {
+      type: 'boolean',
+      default: DEFAULTS.prefill,
+      describe: 'range/mixed: write the key space first',
+    })
     .option('json', { type: 'boolean', default: DEFAULTS.json, describe: 'print the result as JSON' })
-    .option('transport', { choices: TRANSPORTS, default: DEFAULTS.transport, describe: 'client: bare http2 or @grpc/grpc-js' })
+    .option('transport', {
+      choices: TRANSPORTS,
+      default: DEFAULTS.transport,
+      describe: 'client: bare http2 or @grpc/grpc-js',
+    })
     .strict()
     .fail((msg, err) => {
       throw err ?? new Error(msg);
     });
-} // prettier-ignore
+}
 
 /** Picks the load options out of parsed yargs output and checks they make sense together. */
 export function loadOptionsFrom(argv: Record<string, unknown>, workload: string): BenchOptions {

@@ -59,7 +59,12 @@ export function summarize(h: Histogram): LatencySummary {
  * Merges the parts of one run. The run lasts from the first part's start to the last part's
  * end, since parts start together and the slowest one decides when the run is over.
  */
-export function aggregate(parts: PartResult[], o: Pick<BenchOptions, 'endpoints' | 'clients' | 'conns' | 'workers'>, workload: string, clientCpuSec = 0): BenchResult {
+export function aggregate(
+  parts: PartResult[],
+  o: Pick<BenchOptions, 'endpoints' | 'clients' | 'conns' | 'workers'>,
+  workload: string,
+  clientCpuSec = 0,
+): BenchResult {
   const hist = new Histogram();
   for (const p of parts) hist.merge(p.hist);
   const start = Math.min(...parts.map((p) => p.startMs));
@@ -81,7 +86,7 @@ export function aggregate(parts: PartResult[], o: Pick<BenchOptions, 'endpoints'
     latencyMs: summarize(hist),
     clientCpuCores: durationSec > 0 ? clientCpuSec / durationSec : 0,
   };
-} // prettier-ignore
+}
 
 const fix = (n: number, d = 3) => n.toFixed(d);
 
@@ -97,4 +102,4 @@ export function formatResult(r: BenchResult): string {
     `Latency ms:  avg ${fix(l.avg)}  p50 ${fix(l.p50)}  p90 ${fix(l.p90)}  p99 ${fix(l.p99)}  p99.9 ${fix(l.p999)}  max ${fix(l.max)}`,
   ];
   return lines.join('\n');
-} // prettier-ignore
+}
