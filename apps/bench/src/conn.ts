@@ -94,6 +94,9 @@ class H2Conn implements Conn {
     });
     // A session error fails the calls on it; without a listener it would crash the process.
     this.session.on('error', (e) => (this.failure = e));
+    // The connection-wide receive window starts at 64 KiB; widen it so that many concurrent
+    // large range responses are not throttled by flow control.
+    this.session.once('connect', () => this.session.setLocalWindowSize(32 << 20));
   }
 
   ready(timeoutMs = 10000): Promise<void> {
