@@ -98,24 +98,48 @@ function configArb(overrides: Partial<ScheduleConfig> = {}): fc.Arbitrary<Schedu
     .map((c) => ({ ...c, ...overrides }));
 }
 
+// Totals over all runs: the generators must actually exercise what we check.
+const totals = { runs: 0, applied: 0n, leaders: 0, snapshots: 0, reads: 0, dropped: 0, maxHealTicks: 0 };
+
+function run(cfg: ScheduleConfig, ops: Op[]): void {
+  const r = runSchedule(cfg, ops);
+  totals.runs++;
+  totals.applied += r.net.checker.maxApplied;
+  totals.leaders += r.net.checker.leaders.size;
+  totals.snapshots += r.net.stats.snapshotsSent;
+  totals.reads += r.net.checker.readsServed;
+  totals.dropped += r.dropped;
+  totals.maxHealTicks = Math.max(totals.maxHealTicks, r.healTicks);
+}
+
 describe('raft under random schedules', () => {
   jest.setTimeout(300_000);
+
+  afterAll(() => {
+    if (SEED !== undefined) return;
+    // Guard against schedules that silently stop exercising the algorithm.
+    expect(totals.applied).toBeGreaterThan(BigInt(totals.runs));
+    expect(totals.leaders).toBeGreaterThan(totals.runs);
+    expect(totals.snapshots).toBeGreaterThan(0);
+    expect(totals.reads).toBeGreaterThan(0);
+    expect(totals.dropped).toBeGreaterThan(0);
+  });
 
   it('keeps its safety invariants and recovers after healing (no membership changes)', () => {
     fc.assert(
       fc.property(configArb(), fc.array(opArb(false), { minLength: 5, maxLength: 40 }), (cfg, ops) => {
-        runSchedule(cfg, ops);
+        run(cfg, ops);
       }),
-      params(2000),
+      params(4000),
     );
   });
 
   it('keeps its safety invariants through membership changes, learners and joint consensus', () => {
     fc.assert(
       fc.property(configArb(), fc.array(opArb(true), { minLength: 5, maxLength: 40 }), (cfg, ops) => {
-        runSchedule(cfg, ops);
+        run(cfg, ops);
       }),
-      params(2000),
+      params(4000),
     );
   });
 
@@ -125,10 +149,10 @@ describe('raft under random schedules', () => {
         configArb({ preVote: true, checkQuorum: true, voters: 5, learners: 0 }),
         fc.array(opArb(true), { minLength: 10, maxLength: 50 }),
         (cfg, ops) => {
-          runSchedule(cfg, [{ k: 'faults', drop: 0.2, dup: 0.1, delay: 6, split: 0.3 }, ...ops]);
+          run(cfg, [{ k: 'faults', drop: 0.2, dup: 0.1, delay: 6, split: 0.3 }, ...ops]);
         },
       ),
-      params(500),
+      params(1000),
     );
   });
 });
