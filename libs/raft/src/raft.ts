@@ -1091,6 +1091,7 @@ export class Raft {
           throw new ProposalDroppedError('proposal forwarding is disabled');
         }
         m.to = this.lead;
+        m.term = 0n;
         this.send(m);
         return;
       case MessageType.App:
@@ -1137,6 +1138,7 @@ export class Raft {
           throw new ProposalDroppedError('no leader');
         }
         m.to = this.lead;
+        m.term = 0n;
         this.send(m);
         return;
       case MessageType.ReadIndexResp:
