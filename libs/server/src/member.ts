@@ -33,6 +33,9 @@ export interface MemberConfig {
  */
 export class Member {
   private autoCompactor: AutoCompactor | undefined;
+  // Rendered once: every response header carries them.
+  private readonly clusterIdText: string;
+  private readonly memberIdText: string;
 
   private constructor(
     readonly config: MemberConfig,
@@ -41,7 +44,10 @@ export class Member {
     readonly store: MvccStore,
     private readonly proposer: Proposer,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.clusterIdText = identity.clusterId.toString();
+    this.memberIdText = identity.memberId.toString();
+  }
 
   static async start(config: MemberConfig): Promise<Member> {
     const logger = config.logger ?? silentLogger;
@@ -75,8 +81,8 @@ export class Member {
 
   header(revision: number = this.store.revision): pb.ResponseHeader {
     return {
-      cluster_id: this.identity.clusterId.toString(),
-      member_id: this.identity.memberId.toString(),
+      cluster_id: this.clusterIdText,
+      member_id: this.memberIdText,
       revision: String(revision),
       raft_term: this.proposer.term.toString(),
     };
