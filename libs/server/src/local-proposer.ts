@@ -1,4 +1,4 @@
-import { Engine, EngineOp, decodeNumber, encodeNumber, metaKey } from '../../storage/src';
+import { Engine, decodeNumber, encodeNumber, metaKey } from '../../storage/src';
 import { AppliedEntry, Applier, ApplyResult } from './applier';
 import { Errors } from './etcd-errors';
 import { InternalRequest, decodeInternalRequest, encodeInternalRequest } from './internal-request';
@@ -7,6 +7,8 @@ import { Proposer } from './proposer';
 
 const LOG_PREFIX = 0x72; // 'r'
 const TERM_KEY = metaKey('local-term');
+/** Applied entries kept before the log is truncated; a delete per batch would cost more. */
+const LOG_TRUNCATE_EVERY = 10_000;
 
 function logKey(index: number): Buffer {
   const buf = Buffer.allocUnsafe(9);
@@ -37,6 +39,7 @@ export class LocalProposer implements Proposer {
   private nextIndex: number;
   private nextId = 1n;
   private stopped = false;
+  private truncatedBelow = 0;
   readonly term: bigint;
 
   private constructor(
@@ -113,16 +116,16 @@ export class LocalProposer implements Proposer {
     const batch = this.queue;
     this.queue = [];
     try {
-      const ops: EngineOp[] = batch.map((p) => {
-        p.index = this.nextIndex++;
-        return { type: 'put', key: logKey(p.index), value: Buffer.from(p.data) };
-      });
-      await this.engine.writeSynced(ops);
-      const entries: AppliedEntry[] = batch.map((p) => ({ index: p.index, request: p.request }));
-      const results = this.applier.applyBatch(
-        entries,
-        batch.map((p) => ({ type: 'del', key: logKey(p.index) })),
+      this.engine.write(
+        batch.map((p) => {
+          p.index = this.nextIndex++;
+          return { type: 'put', key: logKey(p.index), value: p.data as Buffer };
+        }),
       );
+      await this.engine.sync();
+      const entries: AppliedEntry[] = batch.map((p) => ({ index: p.index, request: p.request }));
+      const results = this.applier.applyBatch(entries);
+      this.truncateLog();
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (err) {
       // The log could not be made durable: nothing in this batch was applied or acknowledged.
@@ -135,6 +138,14 @@ export class LocalProposer implements Proposer {
     }
   }
 
+  /** Drops applied entries now and then, with one range delete (a restart only needs the tail). */
+  private truncateLog(): void {
+    const applied = this.applier.appliedIndex;
+    if (applied - this.truncatedBelow < LOG_TRUNCATE_EVERY) return;
+    this.engine.deleteRange(logKey(0), logKey(applied + 1));
+    this.truncatedBelow = applied + 1;
+  }
+
   private async replay(): Promise<void> {
     const from = this.applier.appliedIndex + 1;
     let replayed = 0;
@@ -145,12 +156,11 @@ export class LocalProposer implements Proposer {
         entries.push({ index, request: decodeInternalRequest(value) });
         this.nextIndex = index + 1;
       }
-      this.applier.applyBatch(
-        entries,
-        entries.map((e) => ({ type: 'del', key: logKey(e.index) })),
-      );
+      this.applier.applyBatch(entries);
       replayed += entries.length;
     }
     if (replayed > 0) this.opts.logger.info('replayed unapplied log entries', { count: replayed });
+    this.engine.deleteRange(logKey(0), logKey(this.applier.appliedIndex + 1));
+    this.truncatedBelow = this.applier.appliedIndex + 1;
   }
 }

@@ -7,10 +7,12 @@ export type EngineOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'de
 /**
  * The RocksDB engine: the only place in Cairn that touches @nxtedition/rocksdb.
  *
- * Unsynced writes and point reads are synchronous: they hit the memtable, the OS page cache
- * and the block cache, and are bounded by the caller's batch size. Synced writes (the ones
- * that wait for fsync) run on a worker thread that shares the database handle, so the event
- * loop keeps serving reads while the disk flushes.
+ * Writes and point reads are synchronous: they hit the memtable, the OS page cache and the
+ * block cache, and are bounded by the caller's batch size. Durability is separate: `sync()`
+ * makes everything written so far survive a power loss, by a synced write on a worker thread
+ * that shares the database handle. RocksDB's WAL is one ordered stream and a synced write
+ * fsyncs every WAL file not yet synced, so it covers all earlier writes too; the event loop
+ * keeps serving while the disk flushes, and nothing is copied to the worker.
  */
 export class Engine {
   private syncWorker: SyncWorker | undefined;
@@ -37,7 +39,7 @@ export class Engine {
     return this.getMany([key])[0];
   }
 
-  /** Applies ops atomically without waiting for fsync (still written to the WAL, in order). */
+  /** Applies ops atomically, appended to the WAL in order; durable after the next `sync()`. */
   write(ops: EngineOp[]): void {
     const batch = (this.db as any).batch();
     for (const op of ops) {
@@ -48,10 +50,22 @@ export class Engine {
     batch._closeSync();
   }
 
+  /** Resolves once every write made before the call is on stable storage. */
+  sync(): Promise<void> {
+    this.syncWorker ??= new SyncWorker((this.db as any).handle);
+    return this.syncWorker.sync();
+  }
+
   /** Applies ops atomically and resolves once they are on stable storage. */
   writeSynced(ops: EngineOp[]): Promise<void> {
-    this.syncWorker ??= new SyncWorker((this.db as any).handle);
-    return this.syncWorker.write(ops);
+    this.write(ops);
+    return this.sync();
+  }
+
+  /** Removes every key in [gte, lt) with one range tombstone. */
+  deleteRange(gte: Buffer, lt: Buffer): void {
+    // The binding runs an unlimited clear as a single native DeleteRange, synchronously.
+    (this.db as any)._clear({ gte, lt, limit: -1 }, () => undefined);
   }
 
   /** Iterates [gte, lt) in key order, in chunks so a long scan never holds the event loop. */
@@ -83,28 +97,26 @@ export class Engine {
 }
 
 // The worker is plain JavaScript so it runs the same from ts sources (tests) and from dist.
+// Each request is a synced write of one fixed marker key: the fsync it forces covers the WAL.
 const SYNC_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { RocksLevel } = require(workerData.module);
 const db = new RocksLevel(workerData.handle);
 const opened = db.open();
-parentPort.on('message', async ({ id, ops }) => {
+const marker = Buffer.from([0x6d, 0x00]);
+const empty = Buffer.alloc(0);
+parentPort.on('message', async (id) => {
   try {
     await opened;
-    const batch = db.batch();
-    for (const op of ops) {
-      if (op.type === 'put') batch.put(Buffer.from(op.key.buffer, op.key.byteOffset, op.key.byteLength), Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength));
-      else batch.del(Buffer.from(op.key.buffer, op.key.byteOffset, op.key.byteLength));
-    }
-    await batch.write({ sync: true });
+    await db.batch([{ type: 'put', key: marker, value: empty }], { sync: true });
     parentPort.postMessage({ id });
   } catch (err) {
-    parentPort.postMessage({ id, error: String(err && err.stack || err) });
+    parentPort.postMessage({ id, error: String((err && err.stack) || err) });
   }
 });
 `;
 
-/** A worker thread performing synced batch writes on a shared database handle, in order. */
+/** A worker thread that forces WAL syncs on a shared database handle, in order. */
 class SyncWorker {
   private readonly worker: Worker;
   private nextId = 1;
@@ -120,19 +132,19 @@ class SyncWorker {
       const waiter = this.pending.get(msg.id);
       if (!waiter) return;
       this.pending.delete(msg.id);
-      if (msg.error) waiter.reject(new Error(`synced write failed: ${msg.error}`));
+      if (msg.error) waiter.reject(new Error(`sync failed: ${msg.error}`));
       else waiter.resolve();
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', () => this.failAll(new Error('sync worker exited')));
   }
 
-  write(ops: EngineOp[]): Promise<void> {
+  sync(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, ops });
+      this.worker.postMessage(id);
     });
   }
 
