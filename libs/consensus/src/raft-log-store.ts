@@ -1,0 +1,195 @@
+import {
+  ConfState,
+  EMPTY_BYTES,
+  Entry,
+  HardState,
+  MemoryStorage,
+  Snapshot,
+  Storage,
+  bootstrapStorage,
+  decodeEntry,
+  decodeHardState,
+  decodeSnapshotMetadata,
+  encodeEntry,
+  encodeHardState,
+  encodeSnapshotMetadata,
+  isEmptyHardState,
+} from '../../raft/src';
+import { Engine, EngineOp, metaKey } from '../../storage/src';
+
+/**
+ * On-disk layout of the Raft log, in the member's one RocksDB:
+ *   'w' index(8, BE)        -> an entry (protobuf Entry)
+ *   'm' raft-hard-state     -> the hard state (term, vote, commit)
+ *   'm' raft-snapshot       -> metadata of the latest snapshot (index, term, conf state)
+ * The state machine is the MVCC store itself, so a snapshot here is only its metadata: the
+ * point up to which the log may be dropped because the store has applied it.
+ */
+export const ENTRY_PREFIX = 0x77; // 'w'
+const ENTRY_KEYSPACE_END = Buffer.from([ENTRY_PREFIX + 1]);
+const HARD_STATE_KEY = metaKey('raft-hard-state');
+const SNAPSHOT_KEY = metaKey('raft-snapshot');
+
+export function entryKey(index: bigint): Buffer {
+  const buf = Buffer.allocUnsafe(9);
+  buf[0] = ENTRY_PREFIX;
+  buf.writeBigUInt64BE(index, 1);
+  return buf;
+}
+
+/** What one Ready asks to make durable. */
+export interface PersistRequest {
+  snapshot?: Snapshot;
+  entries: readonly Entry[];
+  hardState?: HardState;
+}
+
+/**
+ * libs/raft's synchronous Storage over RocksDB: an in-memory mirror (MemoryStorage) serves the
+ * node's reads, and every change is written through to the engine. The mirror is updated only
+ * after the write is issued, so what the node reads is never ahead of what is on disk.
+ */
+export class RaftLogStore implements Storage {
+  private readonly mem = new MemoryStorage();
+
+  private constructor(private readonly engine: Engine) {}
+
+  /** Loads the snapshot metadata, hard state and retained entries from the engine. */
+  static async open(engine: Engine): Promise<RaftLogStore> {
+    const store = new RaftLogStore(engine);
+    const [snapRaw, hsRaw] = engine.getMany([SNAPSHOT_KEY, HARD_STATE_KEY]);
+    let snapIndex = 0n;
+    if (snapRaw) {
+      const metadata = decodeSnapshotMetadata(snapRaw);
+      store.mem.applySnapshot({ data: EMPTY_BYTES, metadata });
+      snapIndex = metadata.index;
+    }
+    if (hsRaw) store.mem.setHardState(decodeHardState(hsRaw));
+    // A snapshot is committed by definition, even if the hard state saying so was not written.
+    const hs = store.mem.hardStateSnapshot();
+    if (snapIndex > hs.commit) store.mem.setHardState({ ...hs, commit: snapIndex });
+    // Entries at or below the snapshot are leftovers of an interrupted truncation: skip them.
+    const batch: Entry[] = [];
+    let next = snapIndex + 1n;
+    for await (const chunk of engine.scan(entryKey(next), ENTRY_KEYSPACE_END)) {
+      for (const [, value] of chunk) {
+        const e = decodeEntry(value);
+        if (e.index !== next) throw new Error(`raft log has a gap: expected entry ${next}, found ${e.index}`);
+        batch.push(e);
+        next++;
+      }
+      store.mem.append(batch);
+      batch.length = 0;
+    }
+    return store;
+  }
+
+  /** True when this member has never been bootstrapped nor received a snapshot. */
+  isEmpty(): boolean {
+    return (
+      this.mem.snapshot().metadata.index === 0n &&
+      this.mem.lastIndex() === 0n &&
+      isEmptyHardState(this.mem.hardStateSnapshot())
+    );
+  }
+
+  /** Makes this member a founder of a new cluster with these voters (durably). */
+  async bootstrap(voters: bigint[]): Promise<void> {
+    if (!this.isEmpty()) throw new Error('raft log is not empty: cannot bootstrap');
+    bootstrapStorage(this.mem, voters);
+    await this.engine.writeSynced([
+      { type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(this.mem.snapshot().metadata)) },
+      { type: 'put', key: HARD_STATE_KEY, value: buf(encodeHardState(this.mem.hardStateSnapshot())) },
+    ]);
+  }
+
+  // ---- Storage (read by the Raft node) ----
+
+  initialState(): { hardState: HardState; confState: ConfState } {
+    return this.mem.initialState();
+  }
+  entries(lo: bigint, hi: bigint, maxSize: number): Entry[] {
+    return this.mem.entries(lo, hi, maxSize);
+  }
+  term(i: bigint): bigint {
+    return this.mem.term(i);
+  }
+  lastIndex(): bigint {
+    return this.mem.lastIndex();
+  }
+  firstIndex(): bigint {
+    return this.mem.firstIndex();
+  }
+  snapshot(): Snapshot {
+    return this.mem.snapshot();
+  }
+  hardState(): HardState {
+    return this.mem.hardStateSnapshot();
+  }
+
+  // ---- writes ----
+
+  /**
+   * Writes one Ready's snapshot, entries and hard state as one atomic engine write (not
+   * synced: the caller awaits `engine.sync()` when the Ready says mustSync).
+   */
+  persist(req: PersistRequest): void {
+    const ops: EngineOp[] = [];
+    const snapIndex = req.snapshot?.metadata.index;
+    if (req.snapshot) {
+      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(req.snapshot.metadata)) });
+    }
+    for (const e of req.entries) ops.push({ type: 'put', key: entryKey(e.index), value: buf(encodeEntry(e)) });
+    // Whatever lies past the new end of the log (a conflicting suffix, or everything after a
+    // snapshot) is deleted in the same batch, so the log on disk is always the log in memory.
+    if (req.entries.length > 0 || req.snapshot) {
+      const newLast = req.entries.length > 0 ? req.entries[req.entries.length - 1].index : snapIndex!;
+      const oldLast = this.mem.lastIndex();
+      for (let i = newLast + 1n; i <= oldLast; i++) ops.push({ type: 'del', key: entryKey(i) });
+    }
+    if (req.hardState) ops.push({ type: 'put', key: HARD_STATE_KEY, value: buf(encodeHardState(req.hardState)) });
+    if (ops.length === 0) return;
+    this.engine.write(ops);
+    if (req.snapshot) {
+      // Entries the snapshot covers go after the record is written; if this range delete is
+      // lost in a crash, open() skips entries at or below the snapshot.
+      this.engine.deleteRange(entryKey(0n), entryKey(snapIndex! + 1n));
+      this.mem.applySnapshot(req.snapshot);
+      const hs = this.mem.hardStateSnapshot();
+      if (snapIndex! > hs.commit) this.mem.setHardState({ ...hs, commit: snapIndex! });
+    }
+    if (req.entries.length > 0) this.mem.append(req.entries);
+    if (req.hardState) this.mem.setHardState(req.hardState);
+  }
+
+  /** Convenience for tests and callers without a Ready: append entries (truncating a conflicting suffix). */
+  append(entries: readonly Entry[]): void {
+    this.persist({ entries });
+  }
+
+  setHardState(hs: HardState): void {
+    this.persist({ entries: [], hardState: hs });
+  }
+
+  applySnapshot(snapshot: Snapshot): void {
+    this.persist({ snapshot, entries: [] });
+  }
+
+  /**
+   * Drops the log up to and including `index`, which the state machine has applied: records a
+   * snapshot (metadata only: the MVCC store is the data) at `index`, then range-deletes the
+   * entries it covers. The record is written first, so a crash in between leaves entries that
+   * open() skips.
+   */
+  compact(index: bigint, confState?: ConfState): void {
+    if (index <= this.mem.snapshot().metadata.index) return;
+    const snap = this.mem.createSnapshot(index, confState, EMPTY_BYTES);
+    this.engine.write([{ type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(snap.metadata)) }]);
+    this.mem.compact(index);
+    this.engine.deleteRange(entryKey(0n), entryKey(index + 1n));
+  }
+}
+
+function buf(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
