@@ -40,6 +40,8 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     initialClusterToken: config.initialClusterToken,
     maxRequestBytes: config.maxRequestBytes,
     maxTxnOps: config.maxTxnOps,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    electionTimeoutMs: config.electionTimeoutMs,
     autoCompaction: config.autoCompaction,
     logger,
   });

@@ -121,7 +121,8 @@ export class RaftDriver {
   /** Opens (or bootstraps) the log and starts the node; a sole voter campaigns at once. */
   static async open(opts: RaftDriverOptions): Promise<RaftDriver> {
     const log = await RaftLogStore.open(opts.engine);
-    if (log.isEmpty()) await log.bootstrap(opts.bootstrapVoters);
+    // A store that predates the log (or was restored) starts the log after what it applied.
+    if (log.isEmpty()) await log.bootstrap(opts.bootstrapVoters, opts.applied > 1n ? opts.applied : 1n);
     const driver = new RaftDriver(opts, log);
     const { voters, votersOutgoing } = driver.confState;
     // A cluster of one need not wait an election timeout: nobody else can lead it.
@@ -330,8 +331,15 @@ export class RaftDriver {
     }
   }
 
+  /**
+   * A leader is known and this member has applied what was committed before it started; a
+   * leader has also applied an entry of its own term, so its commit index is the cluster's.
+   */
   private isServing(): boolean {
-    return this.node.leader() !== 0n && this.applied >= this.startCommit;
+    if (this.node.leader() === 0n || this.applied < this.startCommit) return false;
+    if (!this.isLeader) return true;
+    const log = this.node.raft.raftLog;
+    return this.applied === log.committed && log.term(log.committed) === this.node.raft.term;
   }
 
   /** A persistence or apply failure: this member cannot go on safely. */

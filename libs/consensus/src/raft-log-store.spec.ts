@@ -60,7 +60,9 @@ describe('RaftLogStore', () => {
     const r = await reopen();
     expect(r.lastIndex()).toBe(50n);
     expect(r.hardState()).toEqual({ term: 2n, vote: 1n, commit: 40n });
-    expect(r.entries(2n, 51n, Infinity)).toEqual(range(2, 50, 2).map((e) => ({ ...e, data: Buffer.from(e.data) })));
+    expect(r.entries(2n, 51n, Infinity)).toEqual(
+      range(2, 50, 2).map((e) => ({ ...e, data: Buffer.from(e.data) })),
+    );
   });
 
   it('truncates a conflicting suffix, in memory and on disk', async () => {
@@ -88,7 +90,11 @@ describe('RaftLogStore', () => {
     const r = await reopen();
     expect(r.firstIndex()).toBe(21n);
     expect(r.lastIndex()).toBe(30n);
-    expect(r.snapshot().metadata).toEqual({ index: 20n, term: 2n, confState: { ...emptyConfState(), voters: [1n] } });
+    expect(r.snapshot().metadata).toEqual({
+      index: 20n,
+      term: 2n,
+      confState: { ...emptyConfState(), voters: [1n] },
+    });
     expect(all(r)[0]).toBe('21.2');
   });
 

@@ -4,6 +4,7 @@ import {
   Entry,
   HardState,
   MemoryStorage,
+  NONE,
   Snapshot,
   Storage,
   bootstrapStorage,
@@ -13,6 +14,7 @@ import {
   encodeEntry,
   encodeHardState,
   encodeSnapshotMetadata,
+  emptyConfState,
   isEmptyHardState,
 } from '../../raft/src';
 import { Engine, EngineOp, metaKey } from '../../storage/src';
@@ -93,10 +95,20 @@ export class RaftLogStore implements Storage {
     );
   }
 
-  /** Makes this member a founder of a new cluster with these voters (durably). */
-  async bootstrap(voters: bigint[]): Promise<void> {
+  /**
+   * Makes this member a founder of a new cluster with these voters (durably): a snapshot at
+   * `index` (1 for a new member, as bootstrapStorage does; the applied index of a store that
+   * predates the Raft log), term 1, so the first election moves to term 2 as etcd's does.
+   */
+  async bootstrap(voters: bigint[], index = 1n): Promise<void> {
     if (!this.isEmpty()) throw new Error('raft log is not empty: cannot bootstrap');
-    bootstrapStorage(this.mem, voters);
+    if (index <= 1n) {
+      bootstrapStorage(this.mem, voters);
+    } else {
+      const confState = { ...emptyConfState(), voters: [...voters] };
+      this.mem.applySnapshot({ data: EMPTY_BYTES, metadata: { index, term: 1n, confState } });
+      this.mem.setHardState({ term: 1n, vote: NONE, commit: index });
+    }
     await this.engine.writeSynced([
       { type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(this.mem.snapshot().metadata)) },
       { type: 'put', key: HARD_STATE_KEY, value: buf(encodeHardState(this.mem.hardStateSnapshot())) },
@@ -139,7 +151,8 @@ export class RaftLogStore implements Storage {
     if (req.snapshot) {
       ops.push({ type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(req.snapshot.metadata)) });
     }
-    for (const e of req.entries) ops.push({ type: 'put', key: entryKey(e.index), value: buf(encodeEntry(e)) });
+    for (const e of req.entries)
+      ops.push({ type: 'put', key: entryKey(e.index), value: buf(encodeEntry(e)) });
     // Whatever lies past the new end of the log (a conflicting suffix, or everything after a
     // snapshot) is deleted in the same batch, so the log on disk is always the log in memory.
     if (req.entries.length > 0 || req.snapshot) {
@@ -147,7 +160,8 @@ export class RaftLogStore implements Storage {
       const oldLast = this.mem.lastIndex();
       for (let i = newLast + 1n; i <= oldLast; i++) ops.push({ type: 'del', key: entryKey(i) });
     }
-    if (req.hardState) ops.push({ type: 'put', key: HARD_STATE_KEY, value: buf(encodeHardState(req.hardState)) });
+    if (req.hardState)
+      ops.push({ type: 'put', key: HARD_STATE_KEY, value: buf(encodeHardState(req.hardState)) });
     if (ops.length === 0) return;
     this.engine.write(ops);
     if (req.snapshot) {
@@ -184,7 +198,9 @@ export class RaftLogStore implements Storage {
   compact(index: bigint, confState?: ConfState): void {
     if (index <= this.mem.snapshot().metadata.index) return;
     const snap = this.mem.createSnapshot(index, confState, EMPTY_BYTES);
-    this.engine.write([{ type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(snap.metadata)) }]);
+    this.engine.write([
+      { type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(snap.metadata)) },
+    ]);
     this.mem.compact(index);
     this.engine.deleteRange(entryKey(0n), entryKey(index + 1n));
   }

@@ -16,7 +16,8 @@ export interface ApplyResult {
 
 export interface AppliedEntry {
   index: number;
-  request: InternalRequest;
+  /** Absent for log entries that carry no request (a new leader's empty entry, conf changes). */
+  request?: InternalRequest;
 }
 
 /**
@@ -42,7 +43,7 @@ export class Applier {
         results.push({ error: new Error(`entry ${index} already applied`) });
         continue;
       }
-      results.push(this.applyOne(request));
+      results.push(request ? this.applyOne(request) : {});
       this.applied = index;
     }
     this.store.flush([

@@ -50,6 +50,7 @@ export const Errors = {
   leaseNotFound: () => e(GrpcCode.NOT_FOUND, 'etcdserver: requested lease not found'),
   requestTooLarge: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: request is too large'),
   noLeader: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
+  leaderChanged: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: leader changed'),
   timeout: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out'),
   stopped: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
 };

@@ -8,9 +8,9 @@ import { fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
 import { Identity, computeClusterId, computeMemberId, loadIdentity, saveIdentity } from './identity';
 import { InternalRequest } from './internal-request';
-import { LocalProposer } from './local-proposer';
 import { Logger, silentLogger } from './logger';
 import { Proposer } from './proposer';
+import { RaftProposer } from './raft-proposer';
 
 /** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
 export const ETCD_API_VERSION = '3.4.0';
@@ -23,6 +23,9 @@ export interface MemberConfig {
   initialClusterToken: string;
   maxRequestBytes: number;
   maxTxnOps: number;
+  /** Raft timing, as etcd's --heartbeat-interval and --election-timeout (ms). */
+  heartbeatIntervalMs?: number;
+  electionTimeoutMs?: number;
   autoCompaction?: AutoCompactionPolicy | null;
   logger?: Logger;
 }
@@ -58,9 +61,11 @@ export class Member {
       const store = await MvccStore.open(engine);
       const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
       const applier = new Applier(store);
-      const proposer = await LocalProposer.open(engine, applier, {
+      const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         maxRequestBytes: config.maxRequestBytes,
+        heartbeatIntervalMs: config.heartbeatIntervalMs ?? 100,
+        electionTimeoutMs: config.electionTimeoutMs ?? 1000,
         logger,
       });
       const member = new Member(config, identity, engine, store, proposer, logger);
@@ -138,7 +143,7 @@ export class Member {
       version: ETCD_API_VERSION,
       dbSize: String(size),
       leader: this.proposer.leaderId.toString(),
-      raftIndex: String(this.proposer.lastIndex),
+      raftIndex: String(this.proposer.commitIndex),
       raftTerm: this.proposer.term.toString(),
       raftAppliedIndex: String(this.proposer.appliedIndex),
       errors: [],

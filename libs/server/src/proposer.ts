@@ -10,9 +10,9 @@ export interface Proposer {
   propose(request: Omit<InternalRequest, 'id'>): Promise<ApplyResult>;
   /** Resolves once this member has applied everything committed when the call was made. */
   readIndex(): Promise<void>;
-  /** The current term, the last log index and the applied index, for headers and Status. */
+  /** The current Raft term, commit index and applied index, for headers and Status. */
   readonly term: bigint;
-  readonly lastIndex: number;
+  readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly leaderId: bigint;
   stop(): Promise<void>;

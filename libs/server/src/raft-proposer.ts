@@ -1,0 +1,163 @@
+import { DriverStoppedError, RaftDriver } from '../../consensus/src';
+import { Entry, EntryType, ProposalDroppedError } from '../../raft/src';
+import { Engine } from '../../storage/src';
+import { AppliedEntry, Applier, ApplyResult } from './applier';
+import { Errors } from './etcd-errors';
+import { InternalRequest, decodeInternalRequest, encodeInternalRequest } from './internal-request';
+import { Logger } from './logger';
+import { Proposer } from './proposer';
+
+export interface RaftProposerOptions {
+  memberId: bigint;
+  maxRequestBytes: number;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  logger: Logger;
+}
+
+interface Waiter {
+  resolve: (r: ApplyResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The write path through Raft: a request is proposed with a unique id inside its entry, and
+ * its waiter is found again by that id when the entry is applied (as etcd does), since the
+ * entry's index is only known once the leader appends it. Committed entries are applied by
+ * the Applier; entries without a request (a new leader's empty entry, conf changes) only
+ * advance the applied index.
+ */
+export class RaftProposer implements Proposer {
+  private readonly waiters = new Map<string, Waiter>();
+  private nextId: bigint;
+  private stopped = false;
+  private driver!: RaftDriver;
+
+  private constructor(
+    private readonly applier: Applier,
+    private readonly opts: RaftProposerOptions,
+  ) {
+    // etcd's id generator: the member id's low 16 bits, then milliseconds, then a counter, so
+    // ids never repeat across members or restarts.
+    const ms = BigInt(Date.now()) & ((1n << 40n) - 1n);
+    this.nextId = ((opts.memberId & 0xffffn) << 48n) | (ms << 8n);
+  }
+
+  /** Opens the Raft log (bootstrapping a cluster of one on first start) and waits to serve. */
+  static async open(engine: Engine, applier: Applier, opts: RaftProposerOptions): Promise<RaftProposer> {
+    await replayLegacyLog(engine, applier, opts.logger);
+    const proposer = new RaftProposer(applier, opts);
+    proposer.driver = await RaftDriver.open({
+      id: opts.memberId,
+      engine,
+      bootstrapVoters: [opts.memberId],
+      applied: BigInt(applier.appliedIndex),
+      apply: (entries) => proposer.apply(entries),
+      heartbeatMs: opts.heartbeatIntervalMs,
+      electionMs: opts.electionTimeoutMs,
+      logger: opts.logger,
+    });
+    try {
+      await proposer.driver.whenReady();
+    } catch (err) {
+      await proposer.driver.stop();
+      throw err;
+    }
+    return proposer;
+  }
+
+  get term(): bigint {
+    return this.driver.term;
+  }
+  get commitIndex(): number {
+    return Number(this.driver.commitIndex);
+  }
+  get appliedIndex(): number {
+    return this.applier.appliedIndex;
+  }
+  get leaderId(): bigint {
+    return this.driver.leaderId;
+  }
+
+  propose(request: Omit<InternalRequest, 'id'>): Promise<ApplyResult> {
+    if (this.stopped) return Promise.reject(Errors.stopped());
+    const id = (this.nextId++).toString();
+    const data = encodeInternalRequest({ id, ...request });
+    if (data.length > this.opts.maxRequestBytes) return Promise.reject(Errors.requestTooLarge());
+    return new Promise((resolve, reject) => {
+      this.waiters.set(id, { resolve, reject });
+      this.driver.propose(data).catch((err) => {
+        if (!this.waiters.delete(id)) return;
+        reject(toEtcdError(err));
+      });
+    });
+  }
+
+  readIndex(): Promise<void> {
+    if (this.stopped) return Promise.reject(Errors.stopped());
+    return this.driver.readIndex().then(
+      () => undefined,
+      (err) => Promise.reject(toEtcdError(err)),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.driver.stop();
+    for (const w of this.waiters.values()) w.reject(Errors.stopped());
+    this.waiters.clear();
+  }
+
+  private apply(entries: Entry[]): void {
+    const batch: AppliedEntry[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const request =
+        e.type === EntryType.Normal && e.data.length > 0 ? decodeInternalRequest(e.data) : undefined;
+      batch[i] = { index: Number(e.index), request };
+    }
+    const results = this.applier.applyBatch(batch);
+    for (let i = 0; i < batch.length; i++) {
+      const id = batch[i].request?.id;
+      if (id === undefined) continue;
+      const waiter = this.waiters.get(id);
+      if (!waiter) continue; // proposed by another member, or before a restart
+      this.waiters.delete(id);
+      waiter.resolve(results[i]);
+    }
+  }
+}
+
+const LEGACY_LOG_PREFIX = 0x72; // 'r': the one-member log that preceded Raft
+
+/**
+ * A data directory written before the Raft log existed may hold acknowledged entries its
+ * store has not applied yet: apply them, then drop that log. The Raft log then starts after
+ * the applied index (see RaftDriver.open).
+ */
+async function replayLegacyLog(engine: Engine, applier: Applier, logger: Logger): Promise<void> {
+  const start = Buffer.from([LEGACY_LOG_PREFIX]);
+  const end = Buffer.from([LEGACY_LOG_PREFIX + 1]);
+  let replayed = 0;
+  for await (const chunk of engine.scan(start, end)) {
+    const entries: AppliedEntry[] = [];
+    for (const [key, value] of chunk) {
+      const index = key.readUIntBE(3, 6);
+      if (index > applier.appliedIndex) entries.push({ index, request: decodeInternalRequest(value) });
+    }
+    if (entries.length > 0) applier.applyBatch(entries);
+    replayed += entries.length;
+  }
+  if (replayed > 0) logger.info('replayed entries of the pre-raft log', { count: replayed });
+  engine.deleteRange(start, end);
+  await engine.sync();
+}
+
+/** Maps consensus failures to the errors etcd gives clients. */
+function toEtcdError(err: unknown): unknown {
+  if (err instanceof DriverStoppedError) return Errors.stopped();
+  if (err instanceof ProposalDroppedError) {
+    return err.reason === 'leader changed' ? Errors.leaderChanged() : Errors.noLeader();
+  }
+  return err;
+}
