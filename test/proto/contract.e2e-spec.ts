@@ -73,7 +73,7 @@ describe('etcd v3 wire contract (proto/etcd against etcd 3.4)', () => {
   let memberId: string;
 
   beforeAll(async () => {
-    etcd = await startMember('etcd');
+    etcd = await startMember('etcd', { name: 'contract' });
     const def = protoLoader.loadSync(
       ['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto'],
       LOADER_OPTIONS,
