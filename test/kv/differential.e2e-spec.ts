@@ -84,7 +84,7 @@ const txnArb = (depth: number) =>
   });
 
 type Step =
-  | { kind: 'range'; req: fc.RecordValue<any> }
+  | { kind: 'range'; req: any }
   | { kind: 'put' | 'delete' | 'txn'; req: object }
   | { kind: 'compact'; back: number; physical: boolean };
 const stepArb: fc.Arbitrary<Step> = fc.oneof(

@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as path from 'path';
-import { EtcdProcess, startEtcd } from './etcd-process';
+import { MemberProcess, startMember } from '../support/members';
 
 jest.setTimeout(60000);
 
@@ -67,13 +67,13 @@ const b = (s: string) => Buffer.from(s);
 const DECIMAL = /^[0-9]+$/;
 
 describe('etcd v3 wire contract (proto/etcd against etcd 3.4)', () => {
-  let etcd: EtcdProcess;
+  let etcd: MemberProcess;
   let kv: Client, watch: Client, lease: Client, cluster: Client, maint: Client, auth: Client;
   let lock: Client, election: Client;
   let memberId: string;
 
   beforeAll(async () => {
-    etcd = await startEtcd();
+    etcd = await startMember('etcd', { name: 'contract' });
     const def = protoLoader.loadSync(
       ['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto'],
       LOADER_OPTIONS,
@@ -112,7 +112,7 @@ describe('etcd v3 wire contract (proto/etcd against etcd 3.4)', () => {
     expect(ml.members).toHaveLength(1);
     expect(ml.members[0].ID).toBe(memberId);
     expect(ml.members[0].name).toBe('contract');
-    expect(ml.members[0].clientURLs).toEqual([etcd.clientUrl]);
+    expect(ml.members[0].clientURLs).toEqual([`http://${etcd.endpoint}`]);
     expect(ml.members[0].isLearner).toBe(false);
   });
 

@@ -33,6 +33,11 @@ export interface MemberOptions {
   ports?: { client: number; peer: number };
 }
 
+// Every member a test spawned dies with the test process, even when a test fails before its
+// cleanup runs: a leftover member would keep a port and the runner alive.
+const spawned = new Set<ChildProcess>();
+process.once('exit', () => spawned.forEach((c) => c.kill('SIGKILL')));
+
 export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
@@ -67,6 +72,8 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     kind === 'cairn'
       ? spawn(process.execPath, [CAIRN_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   let output = '';
   const append = (d: Buffer) => (output = (output + d.toString()).slice(-256 * 1024));
   child.stdout!.on('data', append);

@@ -216,14 +216,16 @@ export class MvccStore {
     if (rev < this.compactRev) throw new MvccError('compacted');
 
     const limit = req.limit ?? 0;
-    let sortOrder = req.sortOrder ?? SortOrder.NONE;
+    const requestedOrder = req.sortOrder ?? SortOrder.NONE;
     const sortTarget = req.sortTarget ?? SortTarget.KEY;
-    // etcd sorts ascending by default when a non-key target is named without an order.
-    if (sortOrder === SortOrder.NONE && sortTarget !== SortTarget.KEY) sortOrder = SortOrder.ASCEND;
     const filtered =
       !!req.minModRevision || !!req.maxModRevision || !!req.minCreateRevision || !!req.maxCreateRevision;
-    // Sorting and filtering need every match; otherwise fetch one past the limit to learn `more`.
-    const fetch = sortOrder !== SortOrder.NONE || filtered || limit <= 0 ? Infinity : limit + 1;
+    // An explicit order or a filter needs every match; otherwise fetch one past the limit to
+    // learn `more`. As in etcd, a non-key target named without an order still sorts (ascending),
+    // but only the keys fetched: the first limit + 1 in key order.
+    const fetch = requestedOrder !== SortOrder.NONE || filtered || limit <= 0 ? Infinity : limit + 1;
+    const sortOrder =
+      requestedOrder === SortOrder.NONE && sortTarget !== SortTarget.KEY ? SortOrder.ASCEND : requestedOrder;
 
     let count = 0;
     let found: [string, IndexedRevision][] = [];

@@ -53,6 +53,12 @@ export class ReferenceModel {
     );
     let order = req.sortOrder ?? SortOrder.NONE;
     const target = req.sortTarget ?? SortTarget.KEY;
+    const limit = req.limit ?? 0;
+    const filtered =
+      req.minModRevision || req.maxModRevision || req.minCreateRevision || req.maxCreateRevision;
+    // etcd: with no explicit order (and no filter) only the first limit + 1 keys are fetched,
+    // then a non-key target still sorts them ascending.
+    if (order === SortOrder.NONE && !filtered && limit > 0) kvs = kvs.slice(0, limit + 1);
     if (order === SortOrder.NONE && target !== SortTarget.KEY) order = SortOrder.ASCEND;
     if (order !== SortOrder.NONE) {
       const field = (kv: KeyValue): Buffer | number =>
@@ -72,7 +78,6 @@ export class ReferenceModel {
       };
       kvs.sort((a, b) => (order === SortOrder.DESCEND ? -cmp(a, b) : cmp(a, b)));
     }
-    const limit = req.limit ?? 0;
     const more = limit > 0 && kvs.length > limit;
     if (more) kvs = kvs.slice(0, limit);
     if (req.keysOnly) kvs = kvs.map((kv) => ({ ...kv, value: Buffer.alloc(0) }));
