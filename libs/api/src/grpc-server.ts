@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
@@ -40,6 +41,7 @@ export async function startGrpcServers(
   member: Member,
   opts: GrpcServerOptions,
 ): Promise<{ close(): Promise<void> }> {
+  routeGrpcLogs(opts.logger);
   const apps: INestMicroservice[] = [];
   try {
     for (const l of opts.listeners) {
@@ -80,6 +82,16 @@ function channelOptions(opts: GrpcServerOptions): Record<string, number> {
   if (opts.maxConcurrentStreams)
     out['grpc.max_concurrent_streams'] = Math.min(opts.maxConcurrentStreams, 2 ** 31 - 1);
   return out;
+}
+
+/** grpc-js prints its own plain-text lines to stderr; keep the member's log JSON-only. */
+function routeGrpcLogs(logger: Logger): void {
+  const line = (...args: unknown[]) => args.map(String).join(' ');
+  grpc.setLogger({
+    error: (...args: unknown[]) => logger.warn(`grpc: ${line(...args)}`),
+    info: (...args: unknown[]) => logger.debug(`grpc: ${line(...args)}`),
+    debug: (...args: unknown[]) => logger.debug(`grpc: ${line(...args)}`),
+  } as Partial<Console> as Console);
 }
 
 /** Routes Nest's own log lines into the member's structured log (warnings and errors only). */

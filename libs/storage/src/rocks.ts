@@ -24,7 +24,14 @@ export class Engine {
 
   static async open(path: string): Promise<Engine> {
     const db = new RocksLevel(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' } as any);
-    await db.open({ createIfMissing: true } as any);
+    try {
+      await db.open({ createIfMissing: true } as any);
+    } catch (err) {
+      // abstract-level says only "Database is not open"; RocksDB's reason is in the cause.
+      const reason = String((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+      const why = /lock/i.test(reason) ? 'it is in use by another process' : reason;
+      throw new Error(`cannot open the database in ${path}: ${why}`, { cause: err });
+    }
     return new Engine(path, db);
   }
 
