@@ -54,7 +54,7 @@ export interface RaftDriverOptions {
 
 interface Proposal {
   data: Uint8Array;
-  resolve: () => void;
+  resolve?: () => void;
   reject: (e: unknown) => void;
 }
 
@@ -165,11 +165,17 @@ export class RaftDriver {
    * rejects with ProposalDroppedError if it could not be proposed (no leader, ...).
    */
   propose(data: Uint8Array): Promise<void> {
-    if (this.stopped) return Promise.reject(this.failure ?? new DriverStoppedError());
-    return new Promise((resolve, reject) => {
-      this.proposals.push({ data, resolve, reject });
-      this.schedule();
-    });
+    return new Promise((resolve, reject) => this.submit(data, reject, resolve));
+  }
+
+  /**
+   * Like propose, without a promise per entry (the hot path: the caller already waits for the
+   * apply): `onDropped` is called if the entry could not be proposed.
+   */
+  submit(data: Uint8Array, onDropped: (err: unknown) => void, onAccepted?: () => void): void {
+    if (this.stopped) return onDropped(this.failure ?? new DriverStoppedError());
+    this.proposals.push({ data, resolve: onAccepted, reject: onDropped });
+    this.schedule();
   }
 
   /** Resolves with a read index once this member has applied up to it (linearizable reads). */
@@ -213,8 +219,10 @@ export class RaftDriver {
       const batch = this.proposals;
       this.proposals = [];
       try {
-        this.node.proposeBatch(batch.map((p) => p.data));
-        for (const p of batch) p.resolve();
+        const datas = new Array<Uint8Array>(batch.length);
+        for (let i = 0; i < batch.length; i++) datas[i] = batch[i].data;
+        this.node.proposeBatch(datas);
+        for (const p of batch) p.resolve?.();
       } catch (err) {
         for (const p of batch) p.reject(err);
         if (!(err instanceof ProposalDroppedError)) this.fail(err);

@@ -2,16 +2,15 @@ import {
   ConfState,
   EMPTY_BYTES,
   Entry,
+  EntryType,
   HardState,
   MemoryStorage,
   NONE,
   Snapshot,
   Storage,
   bootstrapStorage,
-  decodeEntry,
   decodeHardState,
   decodeSnapshotMetadata,
-  encodeEntry,
   encodeHardState,
   encodeSnapshotMetadata,
   emptyConfState,
@@ -21,7 +20,7 @@ import { Engine, EngineOp, metaKey } from '../../storage/src';
 
 /**
  * On-disk layout of the Raft log, in the member's one RocksDB:
- *   'w' index(8, BE)        -> an entry (protobuf Entry)
+ *   'w' index(8, BE)        -> an entry: type(1) term(8, BE) data (cheaper than protobuf)
  *   'm' raft-hard-state     -> the hard state (term, vote, commit)
  *   'm' raft-snapshot       -> metadata of the latest snapshot (index, term, conf state)
  * The state machine is the MVCC store itself, so a snapshot here is only its metadata: the
@@ -37,6 +36,23 @@ export function entryKey(index: bigint): Buffer {
   buf[0] = ENTRY_PREFIX;
   buf.writeBigUInt64BE(index, 1);
   return buf;
+}
+
+export function encodeLogEntry(e: Entry): Buffer {
+  const out = Buffer.allocUnsafe(9 + e.data.length);
+  out[0] = e.type;
+  out.writeBigUInt64BE(e.term, 1);
+  out.set(e.data, 9);
+  return out;
+}
+
+export function decodeLogEntry(key: Buffer, value: Buffer): Entry {
+  return {
+    index: key.readBigUInt64BE(1),
+    term: value.readBigUInt64BE(1),
+    type: value[0] as EntryType,
+    data: value.subarray(9),
+  };
 }
 
 /** What one Ready asks to make durable. */
@@ -74,8 +90,8 @@ export class RaftLogStore implements Storage {
     const batch: Entry[] = [];
     let next = snapIndex + 1n;
     for await (const chunk of engine.scan(entryKey(next), ENTRY_KEYSPACE_END)) {
-      for (const [, value] of chunk) {
-        const e = decodeEntry(value);
+      for (const [key, value] of chunk) {
+        const e = decodeLogEntry(key, value);
         if (e.index !== next) throw new Error(`raft log has a gap: expected entry ${next}, found ${e.index}`);
         batch.push(e);
         next++;
@@ -151,8 +167,7 @@ export class RaftLogStore implements Storage {
     if (req.snapshot) {
       ops.push({ type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(req.snapshot.metadata)) });
     }
-    for (const e of req.entries)
-      ops.push({ type: 'put', key: entryKey(e.index), value: buf(encodeEntry(e)) });
+    for (const e of req.entries) ops.push({ type: 'put', key: entryKey(e.index), value: encodeLogEntry(e) });
     // Whatever lies past the new end of the log (a conflicting suffix, or everything after a
     // snapshot) is deleted in the same batch, so the log on disk is always the log in memory.
     if (req.entries.length > 0 || req.snapshot) {

@@ -4,7 +4,8 @@ import * as pb from './etcd-types';
 
 /** A request as it travels through the log: one etcd write, plus the proposer's id for it. */
 export interface InternalRequest {
-  id: string;
+  /** A uint64: decoded as a decimal string; a proposer may pass its 32-bit halves. */
+  id: string | { low: number; high: number; unsigned: boolean };
   put?: pb.PutRequest;
   delete_range?: pb.DeleteRangeRequest;
   txn?: pb.TxnRequest;

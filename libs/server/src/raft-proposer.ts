@@ -16,6 +16,7 @@ export interface RaftProposerOptions {
 }
 
 interface Waiter {
+  request: InternalRequest;
   resolve: (r: ApplyResult) => void;
   reject: (e: unknown) => void;
 }
@@ -28,8 +29,18 @@ interface Waiter {
  * advance the applied index.
  */
 export class RaftProposer implements Proposer {
-  private readonly waiters = new Map<string, Waiter>();
-  private nextId: bigint;
+  /** Requests proposed here and not applied yet. */
+  private readonly waiters = new Set<Waiter>();
+  /**
+   * The same, by their entry's payload: a leader's log hands back the very bytes it was given,
+   * so the apply step finds the waiter, and the request as proposed, without decoding. (A
+   * follower's proposals come back through the network; matching them by the id in the entry
+   * comes with multi-member clusters.)
+   */
+  private readonly local = new WeakMap<Uint8Array, Waiter>();
+  // The next id's 32-bit halves (a Long for protobufjs: a decimal string costs a parse).
+  private idHigh: number;
+  private idLow: number;
   private stopped = false;
   private driver!: RaftDriver;
 
@@ -40,7 +51,9 @@ export class RaftProposer implements Proposer {
     // etcd's id generator: the member id's low 16 bits, then milliseconds, then a counter, so
     // ids never repeat across members or restarts.
     const ms = BigInt(Date.now()) & ((1n << 40n) - 1n);
-    this.nextId = ((opts.memberId & 0xffffn) << 48n) | (ms << 8n);
+    const first = ((opts.memberId & 0xffffn) << 48n) | (ms << 8n);
+    this.idHigh = Number(first >> 32n);
+    this.idLow = Number(first & 0xffffffffn);
   }
 
   /** Opens the Raft log (bootstrapping a cluster of one on first start) and waits to serve. */
@@ -81,14 +94,15 @@ export class RaftProposer implements Proposer {
 
   propose(request: Omit<InternalRequest, 'id'>): Promise<ApplyResult> {
     if (this.stopped) return Promise.reject(Errors.stopped());
-    const id = (this.nextId++).toString();
-    const data = encodeInternalRequest({ id, ...request });
+    const full: InternalRequest = { id: this.nextIdLong(), ...request };
+    const data = encodeInternalRequest(full);
     if (data.length > this.opts.maxRequestBytes) return Promise.reject(Errors.requestTooLarge());
     return new Promise((resolve, reject) => {
-      this.waiters.set(id, { resolve, reject });
-      this.driver.propose(data).catch((err) => {
-        if (!this.waiters.delete(id)) return;
-        reject(toEtcdError(err));
+      const waiter = { request: full, resolve, reject };
+      this.waiters.add(waiter);
+      this.local.set(data, waiter);
+      this.driver.submit(data, (err) => {
+        if (this.waiters.delete(waiter)) reject(toEtcdError(err));
       });
     });
   }
@@ -101,6 +115,15 @@ export class RaftProposer implements Proposer {
     );
   }
 
+  private nextIdLong(): { low: number; high: number; unsigned: boolean } {
+    const id = { low: this.idLow | 0, high: this.idHigh | 0, unsigned: true };
+    if (++this.idLow > 0xffffffff) {
+      this.idLow = 0;
+      this.idHigh = (this.idHigh + 1) >>> 0;
+    }
+    return id;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.driver.stop();
@@ -110,20 +133,21 @@ export class RaftProposer implements Proposer {
 
   private apply(entries: Entry[]): void {
     const batch: AppliedEntry[] = new Array(entries.length);
+    const owners: (Waiter | undefined)[] = new Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
-      const request =
-        e.type === EntryType.Normal && e.data.length > 0 ? decodeInternalRequest(e.data) : undefined;
+      let request: InternalRequest | undefined;
+      if (e.type === EntryType.Normal && e.data.length > 0) {
+        owners[i] = this.local.get(e.data);
+        request = owners[i]?.request ?? decodeInternalRequest(e.data);
+      }
       batch[i] = { index: Number(e.index), request };
     }
     const results = this.applier.applyBatch(batch);
-    for (let i = 0; i < batch.length; i++) {
-      const id = batch[i].request?.id;
-      if (id === undefined) continue;
-      const waiter = this.waiters.get(id);
-      if (!waiter) continue; // proposed by another member, or before a restart
-      this.waiters.delete(id);
-      waiter.resolve(results[i]);
+    for (let i = 0; i < entries.length; i++) {
+      const waiter = owners[i];
+      // No waiter: proposed before a restart (or elsewhere), or already failed.
+      if (waiter && this.waiters.delete(waiter)) waiter.resolve(results[i]);
     }
   }
 }
