@@ -118,6 +118,9 @@ describe('RaftDriver (a cluster of one)', () => {
 
   it('applies many concurrent proposals exactly once, in proposal order', async () => {
     const d = await open();
+    let syncs = 0;
+    const sync = engine.sync.bind(engine);
+    engine.sync = () => (syncs++, sync());
     const n = 2000;
     const payloads = Array.from({ length: n }, (_, i) => `p${i}`);
     // Spread over several event-loop turns so batches overlap the fsync of earlier ones.
@@ -130,6 +133,9 @@ describe('RaftDriver (a cluster of one)', () => {
     await appliedCount(n);
     expect(sm.seen).toEqual(payloads);
     expect(await sm.all()).toEqual(payloads);
+    // Group commit: one fsync per batch, not per proposal.
+    expect(syncs).toBeGreaterThan(0);
+    expect(syncs).toBeLessThan(n / 20);
     expect(d.appliedIndex).toBe(d.commitIndex);
     expect(d.lastIndex).toBe(d.commitIndex);
   });
@@ -196,5 +202,17 @@ describe('RaftDriver (a cluster of one)', () => {
     await stopping;
     await expect(d.propose(Buffer.from('x'))).rejects.toBeInstanceOf(DriverStoppedError);
     await expect(d.readIndex()).rejects.toBeInstanceOf(DriverStoppedError);
+  });
+
+  it('fails everything and reports once when persisting fails', async () => {
+    let reported = 0;
+    const d = await open({ onFailure: () => reported++ });
+    engine.sync = () => Promise.reject(new Error('disk on fire'));
+    const p = d.propose(Buffer.from('x'));
+    await p; // accepted by Raft; its persistence fails afterwards
+    await expect(d.readIndex()).rejects.toBeInstanceOf(DriverStoppedError);
+    expect(reported).toBe(1);
+    await expect(d.propose(Buffer.from('y'))).rejects.toThrow(/disk on fire/);
+    expect(sm.seen).toEqual([]);
   });
 });

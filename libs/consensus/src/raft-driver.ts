@@ -49,6 +49,8 @@ export interface RaftDriverOptions {
   send?: (messages: Message[]) => void;
   /** Applied entries kept in the log before it is truncated. */
   snapshotEntries?: number;
+  /** The driver failed (a write, fsync or apply threw) and stopped: entries in flight are lost to their callers. */
+  onFailure?: (err: Error) => void;
   logger?: ConsensusLogger;
 }
 
@@ -353,11 +355,13 @@ export class RaftDriver {
   /** A persistence or apply failure: this member cannot go on safely. */
   private fail(err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
-    if (!this.failure) this.logger.error('raft driver failed', { error: error.message });
+    const first = !this.failure;
+    if (first) this.logger.error('raft driver failed', { error: error.message });
     this.failure ??= new DriverStoppedError(`raft driver failed: ${error.message}`);
     this.stopped = true;
     clearInterval(this.ticker);
     this.failAll(this.failure);
+    if (first) this.opts.onFailure?.(this.failure);
   }
 
   private failAll(err: Error): void {

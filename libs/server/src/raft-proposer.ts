@@ -68,6 +68,8 @@ export class RaftProposer implements Proposer {
       apply: (entries) => proposer.apply(entries),
       heartbeatMs: opts.heartbeatIntervalMs,
       electionMs: opts.electionTimeoutMs,
+      // Accepted proposals wait for their apply, which will not come now.
+      onFailure: () => proposer.failWaiters(),
       logger: opts.logger,
     });
     try {
@@ -127,7 +129,11 @@ export class RaftProposer implements Proposer {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.driver.stop();
-    for (const w of this.waiters.values()) w.reject(Errors.stopped());
+    this.failWaiters();
+  }
+
+  private failWaiters(): void {
+    for (const w of this.waiters) w.reject(Errors.stopped());
     this.waiters.clear();
   }
 
