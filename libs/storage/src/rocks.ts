@@ -1,6 +1,8 @@
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { Worker } from 'node:worker_threads';
 
+const NO_OPTIONS = {};
+
 /** One write to the engine: a put or a delete of a raw key. */
 export type EngineOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
@@ -48,13 +50,20 @@ export class Engine {
 
   /** Applies ops atomically, appended to the WAL in order; durable after the next `sync()`. */
   write(ops: EngineOp[]): void {
-    const batch = (this.db as any).batch();
-    for (const op of ops) {
-      if (op.type === 'put') batch.put(op.key, op.value);
-      else batch.del(op.key);
+    // The native batch directly: abstract-level's wrapper would copy every op into a list
+    // and keep the batch registered on the database until closed through its own API.
+    const db = this.db as any;
+    const batch = db._chainedBatch();
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch._put(op.key, op.value, NO_OPTIONS);
+        else batch._del(op.key, NO_OPTIONS);
+      }
+      batch._writeSync(NO_OPTIONS);
+    } finally {
+      batch._closeSync();
+      db.detachResource(batch);
     }
-    batch._writeSync({});
-    batch._closeSync();
   }
 
   /** Resolves once every write made before the call is on stable storage. */
