@@ -36,6 +36,7 @@ export interface MemberConfig {
  */
 export class Member {
   private autoCompactor: AutoCompactor | undefined;
+  private turn: Promise<void> | undefined;
   // Rendered once: every response header carries them.
   private readonly clusterIdText: string;
   private readonly memberIdText: string;
@@ -94,7 +95,7 @@ export class Member {
   }
 
   async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
-    if (!req.serializable) await this.proposer.readIndex();
+    await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
     try {
       const { revision, result } = this.store.range(convert.rangeRequest(req));
       const res = convert.rangeResponse(result, revision);
@@ -103,6 +104,21 @@ export class Member {
     } catch (err) {
       throw fromMvccError(err);
     }
+  }
+
+  /**
+   * Resolves at the end of this event-loop turn, for everyone who asked during it. Serving
+   * serializable reads together lets their responses leave in fewer socket writes, as
+   * linearizable reads (answered per read-index round) already do.
+   */
+  private nextTurn(): Promise<void> {
+    this.turn ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.turn = undefined;
+        resolve();
+      }),
+    );
+    return this.turn;
   }
 
   async put(req: pb.PutRequest): Promise<pb.PutResponse> {
