@@ -58,7 +58,6 @@ export class RaftProposer implements Proposer {
 
   /** Opens the Raft log (bootstrapping a cluster of one on first start) and waits to serve. */
   static async open(engine: Engine, applier: Applier, opts: RaftProposerOptions): Promise<RaftProposer> {
-    await replayLegacyLog(engine, applier, opts.logger);
     const proposer = new RaftProposer(applier, opts);
     proposer.driver = await RaftDriver.open({
       id: opts.memberId,
@@ -156,31 +155,6 @@ export class RaftProposer implements Proposer {
       if (waiter && this.waiters.delete(waiter)) waiter.resolve(results[i]);
     }
   }
-}
-
-const LEGACY_LOG_PREFIX = 0x72; // 'r': the one-member log that preceded Raft
-
-/**
- * A data directory written before the Raft log existed may hold acknowledged entries its
- * store has not applied yet: apply them, then drop that log. The Raft log then starts after
- * the applied index (see RaftDriver.open).
- */
-async function replayLegacyLog(engine: Engine, applier: Applier, logger: Logger): Promise<void> {
-  const start = Buffer.from([LEGACY_LOG_PREFIX]);
-  const end = Buffer.from([LEGACY_LOG_PREFIX + 1]);
-  let replayed = 0;
-  for await (const chunk of engine.scan(start, end)) {
-    const entries: AppliedEntry[] = [];
-    for (const [key, value] of chunk) {
-      const index = key.readUIntBE(3, 6);
-      if (index > applier.appliedIndex) entries.push({ index, request: decodeInternalRequest(value) });
-    }
-    if (entries.length > 0) applier.applyBatch(entries);
-    replayed += entries.length;
-  }
-  if (replayed > 0) logger.info('replayed entries of the pre-raft log', { count: replayed });
-  engine.deleteRange(start, end);
-  await engine.sync();
 }
 
 /** Maps consensus failures to the errors etcd gives clients. */
