@@ -112,8 +112,11 @@ describe('RaftDriver (a cluster of one)', () => {
     expect(d.appliedIndex).toBe(2n);
     await close();
     const r = await open();
-    expect(r.term).toBe(3n);
-    expect(r.appliedIndex).toBe(3n);
+    // Usually term 3; a slow fsync can time the candidacy out once more (a new term each time).
+    expect(r.term).toBeGreaterThanOrEqual(3n);
+    expect(r.isLeader).toBe(true);
+    expect(r.appliedIndex).toBe(r.commitIndex);
+    expect(r.appliedIndex).toBeGreaterThanOrEqual(3n);
   });
 
   it('applies many concurrent proposals exactly once, in proposal order', async () => {
