@@ -17,7 +17,8 @@ type Unary = (req: object) => Promise<any>;
 
 export interface EtcdApi {
   kv: Record<'Range' | 'Put' | 'DeleteRange' | 'Txn' | 'Compact', Unary>;
-  maintenance: Record<'Status', Unary>;
+  maintenance: Record<'Status' | 'MoveLeader', Unary> & { Snapshot(req?: object): Promise<any[]> };
+  cluster: Record<'MemberList' | 'MemberAdd' | 'MemberRemove' | 'MemberUpdate' | 'MemberPromote', Unary>;
   close(): void;
 }
 
@@ -38,14 +39,36 @@ export function connect(endpoint: string): EtcdApi {
   const creds = grpc.credentials.createInsecure();
   const kv = new etcdserverpb.KV(endpoint, creds);
   const maintenance = new etcdserverpb.Maintenance(endpoint, creds);
+  const cluster = new etcdserverpb.Cluster(endpoint, creds);
   return {
     kv: promisify(kv, ['Range', 'Put', 'DeleteRange', 'Txn', 'Compact']) as EtcdApi['kv'],
-    maintenance: promisify(maintenance, ['Status']) as EtcdApi['maintenance'],
+    maintenance: {
+      ...promisify(maintenance, ['Status', 'MoveLeader']),
+      Snapshot: (req = {}) => collect(maintenance.Snapshot(req, { deadline: Date.now() + 30_000 })),
+    } as EtcdApi['maintenance'],
+    cluster: promisify(cluster, [
+      'MemberList',
+      'MemberAdd',
+      'MemberRemove',
+      'MemberUpdate',
+      'MemberPromote',
+    ]) as EtcdApi['cluster'],
     close: () => {
       kv.close();
       maintenance.close();
+      cluster.close();
     },
   };
+}
+
+/** Every message of a server stream, once it ends. */
+function collect(call: grpc.ClientReadableStream<any>): Promise<any[]> {
+  return new Promise((ok, fail) => {
+    const out: any[] = [];
+    call.on('data', (m) => out.push(m));
+    call.on('error', fail);
+    call.on('end', () => ok(out));
+  });
 }
 
 /** Runs a call and returns either its response or its gRPC status, so two servers can be compared. */

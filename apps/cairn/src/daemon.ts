@@ -38,6 +38,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
       Object.entries(config.initialClusterMap).map(([name, urls]) => [name, urls.map((u) => u.url)]),
     ),
     initialClusterToken: config.initialClusterToken,
+    clientUrls: config.advertiseClientUrls.map((u) => u.url),
     maxRequestBytes: config.maxRequestBytes,
     maxTxnOps: config.maxTxnOps,
     heartbeatIntervalMs: config.heartbeatIntervalMs,

@@ -53,6 +53,14 @@ export const Errors = {
   leaderChanged: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: leader changed'),
   timeout: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out'),
   stopped: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
+  notLeader: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: not leader'),
+  badLeaderTransferee: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'),
+  /** Cairn's own: MemberAdd/Remove/Update/Promote wait for the replicated-member work. */
+  membershipUnsupported: (rpc: string) =>
+    e(
+      GrpcCode.UNIMPLEMENTED,
+      `etcdserver: ${rpc} is not supported yet: membership changes need the replicated-member work`,
+    ),
 };
 
 /** Maps a storage failure to the error etcd reports for it. */

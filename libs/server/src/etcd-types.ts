@@ -129,3 +129,30 @@ export interface StatusResponse {
   dbSizeInUse: string;
   isLearner: boolean;
 }
+
+export interface Member {
+  ID: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+/** etcd's Cluster service answers with cluster id, member id and term only (no revision). */
+export type ClusterHeader = Omit<ResponseHeader, 'revision'>;
+
+export interface MemberListResponse {
+  header: ClusterHeader;
+  members: Member[];
+}
+
+export interface MoveLeaderRequest {
+  targetID?: Int64;
+}
+
+export type MoveLeaderResponse = Record<string, never>;
+
+export interface SnapshotResponse {
+  remaining_bytes: string;
+  blob: Buffer;
+}

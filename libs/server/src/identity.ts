@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Engine, metaKey } from '../../storage/src';
+import { Engine, EngineOp, metaKey } from '../../storage/src';
 
 /**
  * Member and cluster ids, derived as etcd derives them so that a member started with the
@@ -33,11 +33,48 @@ export function loadIdentity(engine: Engine): Identity | undefined {
   return { memberId: raw.readBigUInt64BE(0), clusterId: raw.readBigUInt64BE(8) };
 }
 
-export async function saveIdentity(engine: Engine, id: Identity): Promise<void> {
+export async function saveIdentity(
+  engine: Engine,
+  id: Identity,
+  attributes?: MemberAttributes,
+): Promise<void> {
   const buf = Buffer.alloc(16);
   buf.writeBigUInt64BE(id.memberId, 0);
   buf.writeBigUInt64BE(id.clusterId, 8);
-  await engine.writeSynced([{ type: 'put', key: IDENTITY_KEY, value: buf }]);
+  const ops: EngineOp[] = [{ type: 'put', key: IDENTITY_KEY, value: buf }];
+  if (attributes) ops.push(attributesOp(attributes));
+  await engine.writeSynced(ops);
+}
+
+/**
+ * What MemberList reports about this member. The peer URLs are fixed when the member
+ * bootstraps (etcd's raft attributes: later --initial-* flags are ignored); the name and client
+ * URLs are published anew from the flags at every start, as etcd publishes them.
+ */
+export interface MemberAttributes {
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+}
+
+const ATTRIBUTES_KEY = metaKey('member-attributes');
+
+export function loadAttributes(engine: Engine): MemberAttributes | undefined {
+  const raw = engine.get(ATTRIBUTES_KEY);
+  return raw ? (JSON.parse(raw.toString('utf8')) as MemberAttributes) : undefined;
+}
+
+export async function saveAttributes(engine: Engine, attributes: MemberAttributes): Promise<void> {
+  await engine.writeSynced([attributesOp(attributes)]);
+}
+
+function attributesOp(attributes: MemberAttributes): EngineOp {
+  const { name, peerUrls, clientUrls } = attributes;
+  return {
+    type: 'put',
+    key: ATTRIBUTES_KEY,
+    value: Buffer.from(JSON.stringify({ name, peerUrls, clientUrls })),
+  };
 }
 
 export const formatId = (id: bigint): string => id.toString(16);

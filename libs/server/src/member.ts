@@ -4,13 +4,23 @@ import { Engine, MvccError, MvccStore } from '../../storage/src';
 import { Applier, ApplyResult } from './applier';
 import { AutoCompactor, AutoCompactionPolicy } from './auto-compactor';
 import * as convert from './convert';
-import { fromMvccError } from './etcd-errors';
+import { Errors, fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
-import { Identity, computeClusterId, computeMemberId, loadIdentity, saveIdentity } from './identity';
+import {
+  Identity,
+  MemberAttributes,
+  computeClusterId,
+  computeMemberId,
+  loadAttributes,
+  loadIdentity,
+  saveAttributes,
+  saveIdentity,
+} from './identity';
 import { InternalRequest } from './internal-request';
 import { Logger, silentLogger } from './logger';
 import { Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
+import { snapshotStream } from './snapshot';
 
 /** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
 export const ETCD_API_VERSION = '3.4.0';
@@ -21,6 +31,8 @@ export interface MemberConfig {
   /** Member name -> peer URLs, from --initial-cluster. */
   initialCluster: Record<string, string[]>;
   initialClusterToken: string;
+  /** --advertise-client-urls: published at every start, as etcd does. */
+  clientUrls?: string[];
   maxRequestBytes: number;
   maxTxnOps: number;
   /** Raft timing, as etcd's --heartbeat-interval and --election-timeout (ms). */
@@ -44,6 +56,7 @@ export class Member {
   private constructor(
     readonly config: MemberConfig,
     readonly identity: Identity,
+    readonly attributes: MemberAttributes,
     private readonly engine: Engine,
     readonly store: MvccStore,
     private readonly proposer: Proposer,
@@ -61,6 +74,7 @@ export class Member {
     try {
       const store = await MvccStore.open(engine);
       const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
+      const attributes = await publishAttributes(engine, config);
       const applier = new Applier(store);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
@@ -69,7 +83,7 @@ export class Member {
         electionTimeoutMs: config.electionTimeoutMs ?? 1000,
         logger,
       });
-      const member = new Member(config, identity, engine, store, proposer, logger);
+      const member = new Member(config, identity, attributes, engine, store, proposer, logger);
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -152,6 +166,37 @@ export class Member {
     return this.withHeader(result);
   }
 
+  /** Cluster.MemberList: a cluster of one, this member (etcd's header: no revision). */
+  memberList(): pb.MemberListResponse {
+    const { name, peerUrls, clientUrls } = this.attributes;
+    return {
+      header: {
+        cluster_id: this.clusterIdText,
+        member_id: this.memberIdText,
+        raft_term: this.proposer.term.toString(),
+      },
+      members: [
+        { ID: this.memberIdText, name, peerURLs: peerUrls, clientURLs: clientUrls, isLearner: false },
+      ],
+    };
+  }
+
+  /**
+   * Maintenance.MoveLeader as etcd 3.4 answers it: only the leader takes it; moving to the
+   * leader itself succeeds at once (an empty response, no header); any id that is not a voting
+   * member is a bad transferee. In a cluster of one only this member is a member.
+   */
+  moveLeader(req: pb.MoveLeaderRequest): pb.MoveLeaderResponse {
+    if (this.proposer.leaderId !== this.identity.memberId) throw Errors.notLeader();
+    if (BigInt(req.targetID ?? 0) !== this.identity.memberId) throw Errors.badLeaderTransferee();
+    return {};
+  }
+
+  /** Maintenance.Snapshot: the whole keyspace at one point in time, chunked (see snapshot.ts). */
+  snapshot(): AsyncGenerator<pb.SnapshotResponse> {
+    return snapshotStream(this.engine);
+  }
+
   status(): pb.StatusResponse {
     const size = this.engine.approximateSize();
     return {
@@ -209,8 +254,29 @@ async function bootstrapIdentity(engine: Engine, config: MemberConfig): Promise<
     memberId: computeMemberId(ownUrls, config.initialClusterToken),
     clusterId: computeClusterId(memberIds),
   };
-  await saveIdentity(engine, identity);
+  // One synced write: a member never has an identity without its attributes.
+  await saveIdentity(engine, identity, {
+    name: config.name,
+    peerUrls: ownUrls,
+    clientUrls: config.clientUrls ?? [],
+  });
   return identity;
+}
+
+/**
+ * The attributes MemberList reports: peer URLs as recorded when the member bootstrapped (or, for
+ * a data directory from before they were recorded, from --initial-cluster), name and client URLs
+ * from this start's flags; recorded again whenever they change.
+ */
+async function publishAttributes(engine: Engine, config: MemberConfig): Promise<MemberAttributes> {
+  const stored = loadAttributes(engine);
+  const attributes: MemberAttributes = {
+    name: config.name,
+    peerUrls: stored?.peerUrls ?? config.initialCluster[config.name] ?? [],
+    clientUrls: config.clientUrls ?? [],
+  };
+  if (JSON.stringify(stored) !== JSON.stringify(attributes)) await saveAttributes(engine, attributes);
+  return attributes;
 }
 
 function isReadOnlyTxn(req: pb.TxnRequest): boolean {

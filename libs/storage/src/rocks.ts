@@ -84,9 +84,14 @@ export class Engine {
     (this.db as any)._clear({ gte, lt, limit: -1 }, () => undefined);
   }
 
-  /** Iterates [gte, lt) in key order, in chunks so a long scan never holds the event loop. */
-  async *scan(gte: Buffer, lt: Buffer, chunk = 1024): AsyncGenerator<[Buffer, Buffer][]> {
-    const it = this.db.iterator({ gte, lt, keyEncoding: 'buffer', valueEncoding: 'buffer' } as any);
+  /**
+   * Iterates [gte, lt) in key order (the whole keyspace without bounds), in chunks so a long scan
+   * never holds the event loop. One RocksDB iterator: it reads one consistent point-in-time view,
+   * whatever is written meanwhile.
+   */
+  async *scan(gte?: Buffer, lt?: Buffer, chunk = 1024): AsyncGenerator<[Buffer, Buffer][]> {
+    const range = { ...(gte ? { gte } : {}), ...(lt ? { lt } : {}) };
+    const it = this.db.iterator({ ...range, keyEncoding: 'buffer', valueEncoding: 'buffer' } as any);
     try {
       for (;;) {
         const entries = (await it.nextv(chunk)) as [Buffer, Buffer][];
