@@ -17,7 +17,7 @@ type Unary = (req: object) => Promise<any>;
 
 export interface EtcdApi {
   kv: Record<'Range' | 'Put' | 'DeleteRange' | 'Txn' | 'Compact', Unary>;
-  maintenance: Record<'Status', Unary>;
+  maintenance: Record<'Status' | 'Alarm' | 'Hash' | 'HashKV' | 'Defragment', Unary>;
   close(): void;
 }
 
@@ -40,7 +40,13 @@ export function connect(endpoint: string): EtcdApi {
   const maintenance = new etcdserverpb.Maintenance(endpoint, creds);
   return {
     kv: promisify(kv, ['Range', 'Put', 'DeleteRange', 'Txn', 'Compact']) as EtcdApi['kv'],
-    maintenance: promisify(maintenance, ['Status']) as EtcdApi['maintenance'],
+    maintenance: promisify(maintenance, [
+      'Status',
+      'Alarm',
+      'Hash',
+      'HashKV',
+      'Defragment',
+    ]) as EtcdApi['maintenance'],
     close: () => {
       kv.close();
       maintenance.close();
