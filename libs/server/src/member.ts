@@ -130,7 +130,7 @@ export class Member {
   }
 
   async put(req: pb.PutRequest): Promise<pb.PutResponse> {
-    await this.checkQuota(putCost(req));
+    if (this.overQuota(putCost(req))) await this.refuseNoSpace();
     return this.write({ put: req });
   }
 
@@ -140,7 +140,7 @@ export class Member {
 
   async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
     // etcd checks every txn, read-only ones too (their cost is 0).
-    await this.checkQuota(txnCost(req));
+    if (this.overQuota(txnCost(req))) await this.refuseNoSpace();
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
@@ -164,17 +164,21 @@ export class Member {
   }
 
   /**
-   * etcd's quota check, before a put or txn is proposed: when the store plus the request would
-   * reach the quota, raise NOSPACE through the log and refuse the request. The store's size is
+   * etcd's quota check, before a put or txn is proposed (synchronous, so the write path awaits
+   * nothing more while under quota): when the store plus the request would reach the quota,
+   * raise NOSPACE through the log and refuse the request. The store's size is
    * the bytes of its revision records (Status' dbSizeInUse), not RocksDB's files: those only
    * shrink when RocksDB compacts on its own (the binding offers no way to ask it to, see
    * `defragment`) and also hold the Raft log, so deleting and compacting could never bring the
    * member back under its quota.
    */
-  private async checkQuota(cost: number): Promise<void> {
+  private overQuota(cost: number): boolean {
     const quota = this.config.quotaBytes;
-    if (quota == null || quota <= 0) return;
-    if (this.store.sizeInUse + cost < quota) return;
+    return quota != null && quota > 0 && this.store.sizeInUse + cost >= quota;
+  }
+
+  /** Raises NOSPACE for this member through the log, then refuses the request. */
+  private async refuseNoSpace(): Promise<never> {
     try {
       await this.alarm({
         action: AlarmAction.ACTIVATE,
