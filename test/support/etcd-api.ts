@@ -17,7 +17,9 @@ type Unary = (req: object) => Promise<any>;
 
 export interface EtcdApi {
   kv: Record<'Range' | 'Put' | 'DeleteRange' | 'Txn' | 'Compact', Unary>;
-  maintenance: Record<'Status' | 'MoveLeader', Unary> & { Snapshot(req?: object): Promise<any[]> };
+  maintenance: Record<'Status' | 'MoveLeader' | 'Alarm' | 'Hash' | 'HashKV' | 'Defragment', Unary> & {
+    Snapshot(req?: object): Promise<any[]>;
+  };
   cluster: Record<'MemberList' | 'MemberAdd' | 'MemberRemove' | 'MemberUpdate' | 'MemberPromote', Unary>;
   close(): void;
 }
@@ -43,7 +45,7 @@ export function connect(endpoint: string): EtcdApi {
   return {
     kv: promisify(kv, ['Range', 'Put', 'DeleteRange', 'Txn', 'Compact']) as EtcdApi['kv'],
     maintenance: {
-      ...promisify(maintenance, ['Status', 'MoveLeader']),
+      ...promisify(maintenance, ['Status', 'MoveLeader', 'Alarm', 'Hash', 'HashKV', 'Defragment']),
       Snapshot: (req = {}) => collect(maintenance.Snapshot(req, { deadline: Date.now() + 30_000 })),
     } as EtcdApi['maintenance'],
     cluster: promisify(cluster, [

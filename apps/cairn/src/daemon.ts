@@ -44,6 +44,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     electionTimeoutMs: config.electionTimeoutMs,
     autoCompaction: config.autoCompaction,
+    quotaBytes: config.quotaBytes,
     logger,
   });
   const servers = await startGrpcServers(member, {

@@ -1,6 +1,8 @@
 import { EngineOp, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
+import { AlarmStore } from './alarms';
 import * as convert from './convert';
-import { fromMvccError } from './etcd-errors';
+import { Errors, fromMvccError } from './etcd-errors';
+import { AlarmType } from './etcd-types';
 import { InternalRequest } from './internal-request';
 import * as pb from './etcd-types';
 
@@ -28,7 +30,10 @@ export interface AppliedEntry {
 export class Applier {
   private applied: number;
 
-  constructor(private readonly store: MvccStore) {
+  constructor(
+    private readonly store: MvccStore,
+    readonly alarms: AlarmStore = new AlarmStore(),
+  ) {
     this.applied = decodeNumber(store.engine.get(APPLIED_INDEX_KEY));
   }
 
@@ -48,6 +53,7 @@ export class Applier {
     }
     this.store.flush([
       ...extraOps,
+      ...this.alarms.takeOps(),
       { type: 'put', key: APPLIED_INDEX_KEY, value: encodeNumber(this.applied) },
     ]);
     return results;
@@ -55,6 +61,10 @@ export class Applier {
 
   private applyOne(req: InternalRequest): ApplyResult {
     try {
+      // While space is short, etcd's capped applier refuses what would add data.
+      if ((req.put || (req.txn && txnCost(req.txn) > 0)) && this.alarms.has(AlarmType.NOSPACE)) {
+        return { error: Errors.noSpace() };
+      }
       if (req.put) {
         const { revision, result } = this.store.put(convert.putRequest(req.put));
         return { response: convert.putResponse(result, revision) };
@@ -74,9 +84,34 @@ export class Applier {
         const response: pb.CompactionResponse = { header: { revision: String(revision) } };
         return { response, done };
       }
+      if (req.alarm) {
+        const response: pb.AlarmResponse = {
+          header: { revision: String(this.store.revision) },
+          alarms: this.alarms.apply(req.alarm),
+        };
+        return { response };
+      }
       return { error: new Error('empty internal request') };
     } catch (err) {
       return { error: fromMvccError(err) };
     }
   }
+}
+
+/** Bytes etcd charges a key-value against the quota on top of its request (etcd's kvOverhead). */
+const KV_OVERHEAD = 256;
+
+/** etcd's quota cost of a put: its size plus the per-key overhead. */
+export function putCost(req: pb.PutRequest): number {
+  return (req.key?.length ?? 0) + (req.value?.length ?? 0) + KV_OVERHEAD;
+}
+
+/**
+ * etcd 3.4's quota cost of a txn: the puts of its costlier branch. As there, only the branch's
+ * own puts count, not those in nested txns.
+ */
+export function txnCost(req: pb.TxnRequest): number {
+  const branch = (ops: pb.RequestOp[] | undefined) =>
+    (ops ?? []).reduce((sum, op) => sum + (op.request_put ? putCost(op.request_put) : 0), 0);
+  return Math.max(branch(req.success), branch(req.failure));
 }

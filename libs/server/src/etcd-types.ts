@@ -156,3 +156,51 @@ export interface SnapshotResponse {
   remaining_bytes: string;
   blob: Buffer;
 }
+
+export enum AlarmAction {
+  GET = 0,
+  ACTIVATE = 1,
+  DEACTIVATE = 2,
+}
+
+export enum AlarmType {
+  NONE = 0,
+  NOSPACE = 1,
+  CORRUPT = 2,
+}
+
+export interface AlarmRequest {
+  action?: AlarmAction;
+  /** A uint64 as a decimal string. */
+  memberID?: Int64;
+  alarm?: AlarmType;
+}
+
+export interface AlarmMember {
+  memberID: string;
+  alarm: AlarmType;
+}
+
+export interface AlarmResponse {
+  header?: Partial<ResponseHeader>;
+  alarms: AlarmMember[];
+}
+
+export interface HashKVRequest {
+  revision?: Int64;
+}
+
+export interface HashKVResponse {
+  header: ResponseHeader;
+  hash: number;
+  compact_revision: string;
+}
+
+export interface HashResponse {
+  header: ResponseHeader;
+  hash: number;
+}
+
+export interface DefragmentResponse {
+  header: ResponseHeader;
+}

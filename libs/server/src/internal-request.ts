@@ -10,6 +10,7 @@ export interface InternalRequest {
   delete_range?: pb.DeleteRangeRequest;
   txn?: pb.TxnRequest;
   compaction?: pb.CompactionRequest;
+  alarm?: pb.AlarmRequest;
 }
 
 function loadType(): protobuf.Type {

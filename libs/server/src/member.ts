@@ -1,11 +1,13 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, MvccError, MvccStore } from '../../storage/src';
-import { Applier, ApplyResult } from './applier';
+import { AlarmStore, formatAlarm } from './alarms';
+import { Applier, ApplyResult, putCost, txnCost } from './applier';
 import { AutoCompactor, AutoCompactionPolicy } from './auto-compactor';
 import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
+import { AlarmAction, AlarmType } from './etcd-types';
 import {
   Identity,
   MemberAttributes,
@@ -39,6 +41,8 @@ export interface MemberConfig {
   heartbeatIntervalMs?: number;
   electionTimeoutMs?: number;
   autoCompaction?: AutoCompactionPolicy | null;
+  /** --quota-backend-bytes: writes beyond it raise NOSPACE; null or absent = no quota. */
+  quotaBytes?: number | null;
   logger?: Logger;
 }
 
@@ -52,6 +56,8 @@ export class Member {
   // Rendered once: every response header carries them.
   private readonly clusterIdText: string;
   private readonly memberIdText: string;
+  // RocksDB's size estimate asks the engine for two properties: refreshed at most every 100 ms.
+  private engineSize = { bytes: 0, at: -Infinity };
 
   private constructor(
     readonly config: MemberConfig,
@@ -61,6 +67,7 @@ export class Member {
     readonly store: MvccStore,
     private readonly proposer: Proposer,
     private readonly logger: Logger,
+    private readonly alarms: AlarmStore = new AlarmStore(),
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
@@ -75,7 +82,8 @@ export class Member {
       const store = await MvccStore.open(engine);
       const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
       const attributes = await publishAttributes(engine, config);
-      const applier = new Applier(store);
+      const alarms = await AlarmStore.load(engine);
+      const applier = new Applier(store, alarms);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         maxRequestBytes: config.maxRequestBytes,
@@ -83,7 +91,7 @@ export class Member {
         electionTimeoutMs: config.electionTimeoutMs ?? 1000,
         logger,
       });
-      const member = new Member(config, identity, attributes, engine, store, proposer, logger);
+      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms);
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -136,6 +144,7 @@ export class Member {
   }
 
   async put(req: pb.PutRequest): Promise<pb.PutResponse> {
+    if (this.overQuota(putCost(req))) await this.refuseNoSpace();
     return this.write({ put: req });
   }
 
@@ -144,6 +153,8 @@ export class Member {
   }
 
   async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
+    // etcd checks every txn, read-only ones too (their cost is 0).
+    if (this.overQuota(txnCost(req))) await this.refuseNoSpace();
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
@@ -197,8 +208,80 @@ export class Member {
     return snapshotStream(this.engine);
   }
 
+  /**
+   * etcd's quota check, before a put or txn is proposed (synchronous, so the write path awaits
+   * nothing more while under quota): when the store plus the request would reach the quota,
+   * raise NOSPACE through the log and refuse the request. The store's size is
+   * the bytes of its revision records (Status' dbSizeInUse), not RocksDB's files: those only
+   * shrink when RocksDB compacts on its own (the binding offers no way to ask it to, see
+   * `defragment`) and also hold the Raft log, so deleting and compacting could never bring the
+   * member back under its quota.
+   */
+  private overQuota(cost: number): boolean {
+    const quota = this.config.quotaBytes;
+    return quota != null && quota > 0 && this.store.sizeInUse + cost >= quota;
+  }
+
+  /** Raises NOSPACE for this member through the log, then refuses the request. */
+  private async refuseNoSpace(): Promise<never> {
+    try {
+      await this.alarm({
+        action: AlarmAction.ACTIVATE,
+        memberID: this.memberIdText,
+        alarm: AlarmType.NOSPACE,
+      });
+    } catch (err) {
+      this.logger.warn('failed to raise the NOSPACE alarm', { error: String(err) });
+    }
+    throw Errors.noSpace();
+  }
+
+  /** Maintenance.Alarm: every action goes through the log, as in etcd. */
+  async alarm(req: pb.AlarmRequest): Promise<pb.AlarmResponse> {
+    const result = await this.proposer.propose({ alarm: req });
+    if (result.error) throw result.error;
+    return this.withHeader(result);
+  }
+
+  /** Maintenance.HashKV: see MvccStore.hashKV; the header carries the current revision. */
+  async hashKV(req: pb.HashKVRequest): Promise<pb.HashKVResponse> {
+    try {
+      const { hash, revision, compactRevision } = await this.store.hashKV(Number(req.revision ?? 0));
+      return { header: this.header(revision), hash, compact_revision: String(compactRevision) };
+    } catch (err) {
+      throw fromMvccError(err);
+    }
+  }
+
+  /** Maintenance.Hash: a hash of the whole MVCC store. */
+  async hash(): Promise<pb.HashResponse> {
+    const { hash, revision } = await this.store.hash();
+    return { header: this.header(revision), hash };
+  }
+
+  /**
+   * Maintenance.Defragment. etcd rewrites its bbolt file to return freed pages; here the space
+   * compaction frees is returned by RocksDB's own background compactions, and the binding
+   * (@nxtedition/rocksdb) exposes no manual compactRange or flush to force one. So this waits
+   * for any physical MVCC compaction still running (whose deletes are what frees space) and
+   * answers success.
+   */
+  async defragment(): Promise<pb.DefragmentResponse> {
+    await this.store.idle();
+    this.engineSize.at = -Infinity;
+    return { header: this.header() };
+  }
+
+  /** The engine's size estimate, cached for at most 100 ms. */
+  private approximateSize(): number {
+    const now = Date.now();
+    if (now - this.engineSize.at >= 100) this.engineSize = { bytes: this.engine.approximateSize(), at: now };
+    return this.engineSize.bytes;
+  }
+
   status(): pb.StatusResponse {
-    const size = this.engine.approximateSize();
+    const inUse = this.store.sizeInUse;
+    const size = Math.max(this.approximateSize(), inUse);
     return {
       header: this.header(),
       version: ETCD_API_VERSION,
@@ -207,8 +290,8 @@ export class Member {
       raftIndex: String(this.proposer.commitIndex),
       raftTerm: this.proposer.term.toString(),
       raftAppliedIndex: String(this.proposer.appliedIndex),
-      errors: [],
-      dbSizeInUse: String(size),
+      errors: this.alarms.list().map(formatAlarm),
+      dbSizeInUse: String(inUse),
       isLearner: false,
     };
   }

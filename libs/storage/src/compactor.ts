@@ -20,6 +20,8 @@ export class Compactor {
     private readonly engine: Engine,
     private readonly index: KeyIndex,
     private readonly finishedOps: (rev: number) => EngineOp[],
+    /** Told how many record bytes each chunk removed. */
+    private readonly freed: (bytes: number) => void = () => undefined,
   ) {}
 
   schedule(rev: number): Promise<void> {
@@ -41,10 +43,13 @@ export class Compactor {
         let from: string | undefined = '';
         while (from !== undefined) {
           const deletes: EngineOp[] = [];
-          from = this.index.compact(rev, from, KEYS_PER_CHUNK, (main, sub) =>
-            deletes.push({ type: 'del', key: revKey(main, sub) }),
-          );
+          let bytes = 0;
+          from = this.index.compact(rev, from, KEYS_PER_CHUNK, (main, sub, size) => {
+            deletes.push({ type: 'del', key: revKey(main, sub) });
+            bytes += size;
+          });
           if (deletes.length > 0) this.engine.write(deletes);
+          this.freed(bytes);
           await new Promise((r) => setImmediate(r));
         }
         this.engine.write(this.finishedOps(rev));

@@ -5,3 +5,4 @@ export type { EngineOp } from './rocks';
 export { MvccStore, toKeyRange, isReadOnly } from './mvcc';
 export type { LeaseLookup, FlushedBatch } from './mvcc';
 export { metaKey, encodeNumber, decodeNumber } from './encoding';
+export { Crc32c, crc32c } from './crc32c';

@@ -15,6 +15,8 @@ export interface IndexedRevision {
   version: number;
   lease: bigint;
   tombstone: boolean;
+  /** Bytes the revision's record takes on disk (key and value), for the store's size in use. */
+  size?: number;
 }
 
 export type KeyHistory = IndexedRevision[];
@@ -95,7 +97,7 @@ export class KeyIndex {
     rev: number,
     fromKey: string,
     maxKeys: number,
-    dropped: (main: number, sub: number) => void,
+    dropped: (main: number, sub: number, size: number) => void,
   ): string | undefined {
     const emptied: string[] = [];
     let visited = 0;
@@ -110,7 +112,7 @@ export class KeyIndex {
       if (history[0].main > rev) continue;
       if (history[keepFrom].tombstone) keepFrom++;
       if (keepFrom === 0) continue;
-      for (let i = 0; i < keepFrom; i++) dropped(history[i].main, history[i].sub);
+      for (let i = 0; i < keepFrom; i++) dropped(history[i].main, history[i].sub, history[i].size ?? 0);
       history.splice(0, keepFrom);
       if (history.length === 0) emptied.push(key);
     }

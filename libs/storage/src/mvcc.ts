@@ -36,6 +36,7 @@ import {
   WriteOutcome,
 } from './types';
 import { Compactor } from './compactor';
+import { Crc32c } from './crc32c';
 
 const META_REVISION = metaKey('revision');
 const META_COMPACT = metaKey('compact-scheduled');
@@ -90,12 +91,17 @@ export class MvccStore {
   private pendingOps: EngineOp[] = [];
   private pendingEvents: MvccEvent[] = [];
   private readonly compactor: Compactor;
+  // Bytes of the revision records on disk (keys and values): the store's size in use.
+  private recordBytes = 0;
   leases: LeaseLookup = NO_LEASES;
 
   private constructor(readonly engine: Engine) {
-    this.compactor = new Compactor(engine, this.index, (rev) => [
-      { type: 'put', key: META_COMPACT_DONE, value: encodeNumber(rev) },
-    ]);
+    this.compactor = new Compactor(
+      engine,
+      this.index,
+      (rev) => [{ type: 'put', key: META_COMPACT_DONE, value: encodeNumber(rev) }],
+      (bytes) => (this.recordBytes -= bytes),
+    );
   }
 
   /** Opens the store and rebuilds the key index from the revisions on disk. */
@@ -118,7 +124,9 @@ export class MvccStore {
           version: r.version,
           lease: r.lease,
           tombstone: r.tombstone,
+          size: k.length + v.length,
         });
+        this.recordBytes += k.length + v.length;
         lastMain = main;
       }
     }
@@ -135,6 +143,51 @@ export class MvccStore {
 
   get compactedRevision(): number {
     return this.compactRev;
+  }
+
+  /**
+   * Bytes the revision records take (keys and values as stored), pending ones included: what
+   * the store holds, whatever RocksDB's files hold on top (old versions, tombstones, the log).
+   * Compaction lowers it once the compacted revisions are physically gone.
+   */
+  get sizeInUse(): number {
+    return this.recordBytes;
+  }
+
+  /**
+   * etcd's HashKV: a CRC-32C over every revision record (RocksDB key and value) up to `rev`
+   * (0 = the current revision) that compaction keeps. Deterministic for a given history: it
+   * waits for background compaction so that the records it reads are exactly the ones kept.
+   */
+  async hashKV(rev: number): Promise<{ hash: number; revision: number; compactRevision: number }> {
+    await this.compactor.idle();
+    const revision = this.currentRev;
+    const compactRevision = this.compactRev;
+    if (rev > 0 && rev <= compactRevision) throw new MvccError('compacted');
+    if (rev > revision) throw new MvccError('future-revision');
+    const upto = rev > 0 ? rev : revision;
+    // Seeded as etcd seeds it (its bucket's name), so an empty store hashes as etcd's does.
+    const h = new Crc32c().update(KEY_BUCKET);
+    // The iterator reads a snapshot taken when it opens, right here, with nothing awaited.
+    for await (const chunk of this.engine.scan(revKeyLowerBound(0), revKeyLowerBound(upto + 1))) {
+      for (const [k, v] of chunk) h.update(k).update(v);
+    }
+    return { hash: h.digest(), revision, compactRevision };
+  }
+
+  /**
+   * etcd's Hash: a CRC-32C over the whole store: every revision record on disk, then the current
+   * and compacted revisions.
+   */
+  async hash(): Promise<{ hash: number; revision: number }> {
+    await this.compactor.idle();
+    const revision = this.currentRev;
+    const h = new Crc32c();
+    for await (const chunk of this.engine.scan(revKeyLowerBound(0), REV_KEYSPACE_END)) {
+      for (const [k, v] of chunk) h.update(k).update(v);
+    }
+    h.update(encodeNumber(revision)).update(encodeNumber(this.compactRev));
+    return { hash: h.digest(), revision };
   }
 
   /** Number of keys (live or with history) in the index. */
@@ -300,9 +353,13 @@ export class MvccStore {
       tombstone: record.tombstone,
     };
     const full: StoredRecord = { ...record, key };
+    const rk = revKey(entry.main, entry.sub);
+    const value = encodeRecord(full);
+    entry.size = rk.length + value.length;
+    this.recordBytes += entry.size;
     this.index.append(keyString(key), entry);
     this.pendingRecords.set(recordId(entry.main, entry.sub), full);
-    this.pendingOps.push({ type: 'put', key: revKey(entry.main, entry.sub), value: encodeRecord(full) });
+    this.pendingOps.push({ type: 'put', key: rk, value });
     return entry;
   }
 
@@ -415,6 +472,7 @@ export class MvccStore {
 }
 
 const EMPTY = Buffer.alloc(0);
+const KEY_BUCKET = Buffer.from('key');
 
 const recordId = (main: number, sub: number): string => `${main}.${sub}`;
 
