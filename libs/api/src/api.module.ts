@@ -2,7 +2,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Logger, Member } from '../../server/src';
 import { ClusterController } from './cluster.controller';
 import { KvController } from './kv.controller';
-import { MaintenanceSnapshotController } from './maintenance-snapshot.controller';
 import { MaintenanceController } from './maintenance.controller';
 import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
 
@@ -12,7 +11,7 @@ export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [KvController, MaintenanceController, MaintenanceSnapshotController, ClusterController],
+      controllers: [KvController, MaintenanceController, ClusterController],
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

@@ -1,9 +1,17 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Observable } from 'rxjs';
 import { Member, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
-/** etcdserverpb.Maintenance: Status, Alarm, Hash, HashKV and Defragment; Snapshot and MoveLeader to come. */
+/** The part of a server-streaming call the snapshot stream paces itself on. */
+interface WritableCall {
+  writableNeedDrain?: boolean;
+  once(event: string, listener: () => void): unknown;
+  off(event: string, listener: () => void): unknown;
+}
+
+/** etcdserverpb.Maintenance. */
 @Controller()
 export class MaintenanceController {
   constructor(@Inject(MEMBER) private readonly member: Member) {}
@@ -32,4 +40,51 @@ export class MaintenanceController {
   defragment(): Promise<pb.DefragmentResponse> {
     return this.member.defragment();
   }
+
+  @GrpcMethod('Maintenance', 'MoveLeader')
+  moveLeader(req: pb.MoveLeaderRequest): pb.MoveLeaderResponse {
+    return this.member.moveLeader(req);
+  }
+
+  /**
+   * Streams the member's snapshot, reading the next chunk only once gRPC has taken the previous
+   * one (Nest would otherwise buffer the whole database in memory for a slow client); a
+   * cancelled call stops the scan and releases its iterator.
+   */
+  @GrpcMethod('Maintenance', 'Snapshot')
+  snapshot(_req: unknown, _meta: unknown, call?: WritableCall): Observable<pb.SnapshotResponse> {
+    return new Observable<pb.SnapshotResponse>((subscriber) => {
+      let stopped = false;
+      let wake: (() => void) | undefined;
+      const stream = this.member.snapshot();
+      void (async () => {
+        try {
+          for await (const msg of stream) {
+            if (stopped) break;
+            subscriber.next(msg);
+            if (call?.writableNeedDrain) await drained(call, (w) => (wake = w));
+            if (stopped) break;
+          }
+          subscriber.complete();
+        } catch (err) {
+          subscriber.error(err);
+        }
+      })();
+      return () => {
+        stopped = true;
+        wake?.();
+      };
+    });
+  }
+}
+
+function drained(call: WritableCall, onWake: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const e of ['drain', 'close', 'error']) call.off(e, done);
+      resolve();
+    };
+    for (const e of ['drain', 'close', 'error']) call.once(e, done);
+    onWake(done);
+  });
 }
