@@ -76,5 +76,3 @@ function attributesOp(attributes: MemberAttributes): EngineOp {
     value: Buffer.from(JSON.stringify({ name, peerUrls, clientUrls })),
   };
 }
-
-export const formatId = (id: bigint): string => id.toString(16);

@@ -4,5 +4,5 @@ export * from './logger';
 export * from './proto-path';
 export type * as pb from './etcd-types';
 export type { AutoCompactionPolicy } from './auto-compactor';
-export { computeClusterId, computeMemberId, formatId } from './identity';
+export { computeClusterId, computeMemberId } from './identity';
 export { parseSnapshot, SNAPSHOT_CHUNK_BYTES } from './snapshot';

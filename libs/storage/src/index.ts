@@ -2,7 +2,7 @@ export * from './types';
 export * from './errors';
 export { Engine } from './rocks';
 export type { EngineOp } from './rocks';
-export { MvccStore, toKeyRange, isReadOnly } from './mvcc';
+export { MvccStore, toKeyRange } from './mvcc';
 export type { LeaseLookup, FlushedBatch } from './mvcc';
 export { metaKey, encodeNumber, decodeNumber } from './encoding';
 export { Crc32c, crc32c } from './crc32c';

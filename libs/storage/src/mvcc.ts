@@ -190,11 +190,6 @@ export class MvccStore {
     return { hash: h.digest(), revision };
   }
 
-  /** Number of keys (live or with history) in the index. */
-  get indexedKeys(): number {
-    return this.index.size;
-  }
-
   /** Reads at the current state (or the historical revision the request names). */
   range(req: RangeRequest): { revision: number; result: RangeResult } {
     return { revision: this.currentRev, result: this.rangeAt(req, this.currentRev) };
