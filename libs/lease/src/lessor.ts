@@ -136,9 +136,8 @@ export class Lessor implements LeaseLookup {
   timeToLive(id: bigint, withKeys: boolean): LeaseTimeToLive | undefined {
     const lease = this.leases.get(id);
     if (!lease) return undefined;
-    const remaining = this.primary ? Math.trunc((lease.expiry - this.now()) / 1000) : lease.ttl;
     return {
-      remaining: remaining === 0 ? 0 : remaining,
+      remaining: this.primary ? Math.trunc((lease.expiry - this.now()) / 1000) : lease.ttl,
       granted: lease.ttl,
       keys: withKeys ? [...lease.keys].map(keyBuffer) : [],
     };
