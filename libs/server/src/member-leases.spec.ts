@@ -22,7 +22,7 @@ describe('Member leases', () => {
   let dir: string;
   let member: Member | undefined;
   // Heartbeat 10 ms, election 100 ms: etcd's rule makes the minimum TTL 1 s.
-  const config = (): MemberConfig => ({
+  const config = (quotaBytes: number | null = null): MemberConfig => ({
     name: 'm1',
     dataDir: dir,
     initialCluster: { m1: ['http://127.0.0.1:2380'] },
@@ -31,8 +31,9 @@ describe('Member leases', () => {
     maxTxnOps: 128,
     heartbeatIntervalMs: 10,
     electionTimeoutMs: 100,
+    quotaBytes,
   });
-  const start = async () => (member = await Member.start(config()));
+  const start = async (quotaBytes: number | null = null) => (member = await Member.start(config(quotaBytes)));
   const restart = async () => {
     await member!.stop();
     return start();
@@ -142,5 +143,20 @@ describe('Member leases', () => {
     expect(await count(m)).toBe(1);
     // Left alone, it expires.
     await eventually(async () => (await count(m)) === 0);
+  });
+
+  it('refuses grants once over quota, as etcd, while revokes still pass', async () => {
+    const m = await start(4 * 1024);
+    const { ID } = await m.leases.grant({ TTL: 600 });
+    await m.put({ key: b('k0'), value: b('v'), lease: ID });
+    const noSpace = { code: 8, message: 'etcdserver: mvcc: database space exceeded' };
+    await expect(
+      (async () => {
+        for (let i = 1; i < 100; i++) await m.put({ key: b(`k${i}`), value: Buffer.alloc(500) });
+      })(),
+    ).rejects.toMatchObject(noSpace);
+    await expect(m.leases.grant({ TTL: 600 })).rejects.toMatchObject(noSpace);
+    await m.leases.revoke({ ID });
+    expect(m.leases.leases().leases).toEqual([]);
   });
 });

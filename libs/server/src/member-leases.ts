@@ -6,6 +6,9 @@ import { fromLeaseError } from './lease-apply';
 import { Logger } from './logger';
 import { Proposer } from './proposer';
 
+/** Bytes etcd charges a LeaseGrant against the quota (its leaseOverhead). */
+const LEASE_COST = 64;
+
 /**
  * The Lease service of one member. Grants and revokes go through the log; keep-alives and
  * TimeToLive are answered by the leader's lessor, which alone tracks expiry; the leader also
@@ -25,12 +28,16 @@ export class MemberLeases {
     private readonly header: (revision?: number) => pb.ResponseHeader,
     memberId: bigint,
     private readonly logger: Logger,
+    /** The member's quota check: refuses (raising NOSPACE) a request of this many bytes over quota. */
+    private readonly checkQuota: (cost: number) => Promise<void> | undefined,
   ) {
     this.ids = new LeaseIdGenerator(memberId);
     this.expiry = new ExpiryLoop(lessor, (expired) => this.revokeExpired(expired));
   }
 
   async grant(req: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
+    // etcd charges a grant its lease overhead against the quota.
+    await this.checkQuota(LEASE_COST);
     if (Number(req.TTL ?? 0) > MAX_LEASE_TTL) throw Errors.leaseTtlTooLarge();
     const id = BigInt(req.ID ?? 0);
     // The id is chosen here, before proposing, so that every member grants the same lease.

@@ -76,7 +76,14 @@ export class Member {
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
-    this.leases = new MemberLeases(lessor, proposer, (rev) => this.header(rev), identity.memberId, logger);
+    this.leases = new MemberLeases(
+      lessor,
+      proposer,
+      (rev) => this.header(rev),
+      identity.memberId,
+      logger,
+      (cost) => (this.overQuota(cost) ? this.refuseNoSpace() : undefined),
+    );
   }
 
   static async start(config: MemberConfig): Promise<Member> {
