@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Logger, Member } from '../../server/src';
 import { ClusterController } from './cluster.controller';
 import { KvController } from './kv.controller';
+import { LeaseController } from './lease.controller';
 import { MaintenanceController } from './maintenance.controller';
 import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
 
@@ -11,7 +12,7 @@ export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [KvController, MaintenanceController, ClusterController],
+      controllers: [KvController, MaintenanceController, ClusterController, LeaseController],
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

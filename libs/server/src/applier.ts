@@ -1,9 +1,11 @@
+import { Lessor } from '../../lease/src';
 import { EngineOp, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
 import { AlarmStore } from './alarms';
 import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import { AlarmType } from './etcd-types';
 import { InternalRequest } from './internal-request';
+import { applyLeaseGrant, applyLeaseRevoke } from './lease-apply';
 import * as pb from './etcd-types';
 
 export const APPLIED_INDEX_KEY = metaKey('applied-index');
@@ -32,7 +34,8 @@ export class Applier {
 
   constructor(
     private readonly store: MvccStore,
-    readonly alarms: AlarmStore = new AlarmStore(),
+    readonly alarms: AlarmStore,
+    readonly lessor: Lessor,
   ) {
     this.applied = decodeNumber(store.engine.get(APPLIED_INDEX_KEY));
   }
@@ -54,6 +57,7 @@ export class Applier {
     this.store.flush([
       ...extraOps,
       ...this.alarms.takeOps(),
+      ...this.lessor.takeOps(),
       { type: 'put', key: APPLIED_INDEX_KEY, value: encodeNumber(this.applied) },
     ]);
     return results;
@@ -62,7 +66,10 @@ export class Applier {
   private applyOne(req: InternalRequest): ApplyResult {
     try {
       // While space is short, etcd's capped applier refuses what would add data.
-      if ((req.put || (req.txn && txnCost(req.txn) > 0)) && this.alarms.has(AlarmType.NOSPACE)) {
+      if (
+        (req.put || req.lease_grant || (req.txn && txnCost(req.txn) > 0)) &&
+        this.alarms.has(AlarmType.NOSPACE)
+      ) {
         return { error: Errors.noSpace() };
       }
       if (req.put) {
@@ -91,6 +98,8 @@ export class Applier {
         };
         return { response };
       }
+      if (req.lease_grant) return applyLeaseGrant(this.lessor, this.store, req.lease_grant);
+      if (req.lease_revoke) return applyLeaseRevoke(this.lessor, this.store, req.lease_revoke);
       return { error: new Error('empty internal request') };
     } catch (err) {
       return { error: fromMvccError(err) };

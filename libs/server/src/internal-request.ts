@@ -11,6 +11,8 @@ export interface InternalRequest {
   txn?: pb.TxnRequest;
   compaction?: pb.CompactionRequest;
   alarm?: pb.AlarmRequest;
+  lease_grant?: pb.LeaseGrantRequest;
+  lease_revoke?: pb.LeaseRevokeRequest;
 }
 
 function loadType(): protobuf.Type {

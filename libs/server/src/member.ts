@@ -1,5 +1,6 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Lessor, minLeaseTtl } from '../../lease/src';
 import { Engine, MvccError, MvccStore } from '../../storage/src';
 import { AlarmStore, formatAlarm } from './alarms';
 import { Applier, ApplyResult, putCost, txnCost } from './applier';
@@ -20,6 +21,7 @@ import {
 } from './identity';
 import { InternalRequest } from './internal-request';
 import { Logger, silentLogger } from './logger';
+import { MemberLeases } from './member-leases';
 import { Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
@@ -58,6 +60,8 @@ export class Member {
   private readonly memberIdText: string;
   // RocksDB's size estimate asks the engine for two properties: refreshed at most every 100 ms.
   private engineSize = { bytes: 0, at: -Infinity };
+  /** The Lease service (see member-leases.ts). */
+  readonly leases: MemberLeases;
 
   private constructor(
     readonly config: MemberConfig,
@@ -67,10 +71,19 @@ export class Member {
     readonly store: MvccStore,
     private readonly proposer: Proposer,
     private readonly logger: Logger,
-    private readonly alarms: AlarmStore = new AlarmStore(),
+    private readonly alarms: AlarmStore,
+    lessor: Lessor,
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
+    this.leases = new MemberLeases(
+      lessor,
+      proposer,
+      (rev) => this.header(rev),
+      identity.memberId,
+      logger,
+      (cost) => (this.overQuota(cost) ? this.refuseNoSpace() : undefined),
+    );
   }
 
   static async start(config: MemberConfig): Promise<Member> {
@@ -83,15 +96,32 @@ export class Member {
       const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
       const attributes = await publishAttributes(engine, config);
       const alarms = await AlarmStore.load(engine);
-      const applier = new Applier(store, alarms);
+      const heartbeatIntervalMs = config.heartbeatIntervalMs ?? 100;
+      const electionTimeoutMs = config.electionTimeoutMs ?? 1000;
+      const lessor = await Lessor.load(engine, store, {
+        minTtl: minLeaseTtl(heartbeatIntervalMs, electionTimeoutMs),
+      });
+      const applier = new Applier(store, alarms, lessor);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         maxRequestBytes: config.maxRequestBytes,
-        heartbeatIntervalMs: config.heartbeatIntervalMs ?? 100,
-        electionTimeoutMs: config.electionTimeoutMs ?? 1000,
+        heartbeatIntervalMs,
+        electionTimeoutMs,
+        // Only the leader expires leases; a new one first gives each an election timeout more, as etcd.
+        onLeadershipChange: (leading) => (leading ? lessor.promote(electionTimeoutMs) : lessor.demote()),
         logger,
       });
-      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms);
+      const member = new Member(
+        config,
+        identity,
+        attributes,
+        engine,
+        store,
+        proposer,
+        logger,
+        alarms,
+        lessor,
+      );
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -298,6 +328,7 @@ export class Member {
 
   async stop(): Promise<void> {
     this.autoCompactor?.stop();
+    this.leases.stop();
     await this.proposer.stop();
     await this.store.idle();
     await this.engine.close();
