@@ -38,6 +38,8 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
       Object.entries(config.initialClusterMap).map(([name, urls]) => [name, urls.map((u) => u.url)]),
     ),
     initialClusterToken: config.initialClusterToken,
+    initialClusterState: config.initialClusterState,
+    peerListeners: config.listenPeerUrls.map((u) => ({ host: u.host, port: u.port })),
     clientUrls: config.advertiseClientUrls.map((u) => u.url),
     maxRequestBytes: config.maxRequestBytes,
     maxTxnOps: config.maxTxnOps,

@@ -6,7 +6,9 @@ import {
   ProposalDroppedError,
   RaftNode,
   ReadState,
+  MessageType,
   Ready,
+  SnapshotStatus,
   StateType,
   decodeConfChangeEntry,
 } from '../../raft/src';
@@ -30,6 +32,14 @@ export class DriverStoppedError extends Error {
   }
 }
 
+/** A read index was not obtained within the read timeout (e.g. the leader is unreachable). */
+export class ReadTimeoutError extends Error {
+  constructor() {
+    super('read index timed out');
+    this.name = 'ReadTimeoutError';
+  }
+}
+
 export interface RaftDriverOptions {
   id: bigint;
   engine: Engine;
@@ -45,10 +55,17 @@ export interface RaftDriverOptions {
   apply: (entries: Entry[]) => void;
   heartbeatMs: number;
   electionMs: number;
+  /** How long a read index round may wait for its answer (default: 5 s + two election timeouts, as etcd). */
+  readTimeoutMs?: number;
   /** Sends messages to peers (none in a cluster of one). */
   send?: (messages: Message[]) => void;
   /** Applied entries kept in the log before it is truncated. */
   snapshotEntries?: number;
+  /**
+   * Applied entries kept after a truncation when there are peers, so a follower that was away
+   * for a while catches up from the log (etcd's 5000).
+   */
+  catchUpEntries?: number;
   /** The driver failed (a write, fsync or apply threw) and stopped: entries in flight are lost to their callers. */
   onFailure?: (err: Error) => void;
   logger?: ConsensusLogger;
@@ -75,8 +92,9 @@ export class RaftDriver {
   private readonly ticker: NodeJS.Timeout;
   private proposals: Proposal[] = [];
   private reads: ReadWaiter[] = [];
-  /** Read-index rounds sent to Raft, by context, until their ReadState arrives. */
-  private readonly readRounds = new Map<string, ReadWaiter[]>();
+  /** Read-index rounds sent to Raft, by context (oldest first), until their ReadState arrives. */
+  private readonly readRounds = new Map<string, { waiters: ReadWaiter[]; deadline: number }>();
+  private readonly readTimeoutMs: number;
   /** Answered rounds waiting for the apply loop to reach their index. */
   private readyReads: { index: bigint; waiters: ReadWaiter[] }[] = [];
   private readonly readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -90,6 +108,9 @@ export class RaftDriver {
   private readonly startCommit: bigint;
   private readonly logger: ConsensusLogger;
   private readonly snapshotEntries: bigint;
+  private readonly catchUpEntries: bigint;
+  /** Peers a snapshot could not be sent to, and when that was last logged. */
+  private readonly snapshotWarned = new Map<bigint, number>();
 
   private constructor(
     private readonly opts: RaftDriverOptions,
@@ -97,6 +118,8 @@ export class RaftDriver {
   ) {
     this.logger = opts.logger ?? silent;
     this.snapshotEntries = BigInt(opts.snapshotEntries ?? 10_000);
+    this.catchUpEntries = BigInt(opts.catchUpEntries ?? 5_000);
+    this.readTimeoutMs = opts.readTimeoutMs ?? 5000 + 2 * opts.electionMs;
     const { hardState, confState } = log.initialState();
     this.confState = confState;
     this.startCommit = hardState.commit;
@@ -151,6 +174,40 @@ export class RaftDriver {
   get appliedIndex(): bigint {
     return this.applied;
   }
+  /** The voters and learners of the current configuration. */
+  get members(): ConfState {
+    return this.confState;
+  }
+  /** Whether the configuration has members besides this one. */
+  get hasPeers(): boolean {
+    const { voters, learners, votersOutgoing } = this.confState;
+    return voters.length + learners.length + votersOutgoing.length > 1 || (voters.length === 1 && voters[0] !== this.opts.id);
+  }
+
+  /** Steps messages received from peers into the node. */
+  step(messages: Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) {
+      try {
+        this.node.step(m);
+      } catch (err) {
+        this.logger.warn('dropped a raft message', { from: m.from.toString(16), error: String(err) });
+      }
+    }
+    this.kick();
+  }
+
+  /** The transport could not deliver to `id`. */
+  reportUnreachable(id: bigint): void {
+    if (this.stopped) return;
+    this.node.reportUnreachable(id);
+  }
+
+  reportSnapshot(id: bigint, status: SnapshotStatus): void {
+    if (this.stopped) return;
+    this.node.reportSnapshot(id, status);
+    this.kick();
+  }
 
   /**
    * Resolves once a leader is known and every entry committed before this start is applied,
@@ -201,7 +258,20 @@ export class RaftDriver {
   private tick(): void {
     if (this.stopped) return;
     this.node.tick();
+    this.expireReads();
     this.kick();
+  }
+
+  /** Fails read rounds that got no answer in time (the oldest first; stops at a live one). */
+  private expireReads(): void {
+    if (this.readRounds.size === 0) return;
+    const now = Date.now();
+    for (const [key, round] of this.readRounds) {
+      if (round.deadline > now) break;
+      this.readRounds.delete(key);
+      const err = new ReadTimeoutError();
+      for (const w of round.waiters) w.reject(err);
+    }
   }
 
   private schedule(): void {
@@ -237,7 +307,7 @@ export class RaftDriver {
       ctx.writeBigUInt64BE(this.nextReadCtx++);
       try {
         this.node.readIndex(ctx);
-        this.readRounds.set(ctx.toString('latin1'), waiters);
+        this.readRounds.set(ctx.toString('latin1'), { waiters, deadline: Date.now() + this.readTimeoutMs });
       } catch (err) {
         for (const w of waiters) w.reject(err);
         if (!(err instanceof ProposalDroppedError)) this.fail(err);
@@ -267,7 +337,7 @@ export class RaftDriver {
 
   private async handle(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
-    if (rd.messages.length > 0) this.opts.send?.(rd.messages);
+    if (rd.messages.length > 0) this.send(rd.messages);
     const durableLast = this.log.lastIndex();
     this.log.persist(rd);
     const synced = rd.mustSync ? this.opts.engine.sync() : undefined;
@@ -282,9 +352,29 @@ export class RaftDriver {
       committed = committed.slice(n);
       await synced;
     }
-    if (rd.messagesAfterPersist.length > 0) this.opts.send?.(rd.messagesAfterPersist);
+    if (rd.messagesAfterPersist.length > 0) this.send(rd.messagesAfterPersist);
     if (committed.length > 0) this.applyEntries(committed);
     for (const rs of rd.readStates) this.onReadState(rs);
+  }
+
+  private send(messages: Message[]): void {
+    if (!this.opts.send) return;
+    if (!messages.some((m) => m.type === MessageType.Snap)) return this.opts.send(messages);
+    // A snapshot here is only metadata: the store's data cannot be shipped with it yet, and a
+    // follower installing it would skip entries. Raft retries; the follower stays behind.
+    const now = Date.now();
+    for (const m of messages) {
+      if (m.type !== MessageType.Snap) continue;
+      if (now - (this.snapshotWarned.get(m.to) ?? -Infinity) > 10_000) {
+        this.snapshotWarned.set(m.to, now);
+        this.logger.error('a follower is behind the compacted log and needs a snapshot, which is not supported yet', {
+          peer: m.to.toString(16),
+          'snapshot-index': m.snapshot?.metadata.index.toString(),
+        });
+      }
+      this.node.reportSnapshot(m.to, SnapshotStatus.Failure);
+    }
+    this.opts.send(messages.filter((m) => m.type !== MessageType.Snap));
   }
 
   private applyEntries(entries: Entry[]): void {
@@ -297,17 +387,18 @@ export class RaftDriver {
     this.applied = entries[entries.length - 1].index;
     this.serveReads();
     // The store holds everything applied: the log before it is only needed by slow followers.
-    if (this.applied - this.log.firstIndex() + 1n >= this.snapshotEntries) {
-      this.log.compact(this.applied, this.confState);
+    const keep = this.hasPeers ? this.catchUpEntries : 0n;
+    if (this.applied - this.log.firstIndex() + 1n >= this.snapshotEntries + keep) {
+      this.log.compact(this.applied - keep, this.confState);
     }
   }
 
   private onReadState(rs: ReadState): void {
     const key = Buffer.from(rs.requestCtx).toString('latin1');
-    const waiters = this.readRounds.get(key);
-    if (!waiters) return;
+    const round = this.readRounds.get(key);
+    if (!round) return;
     this.readRounds.delete(key);
-    this.readyReads.push({ index: rs.index, waiters });
+    this.readyReads.push({ index: rs.index, waiters: round.waiters });
     this.serveReads();
   }
 
@@ -330,7 +421,7 @@ export class RaftDriver {
     // Read rounds of a leader that lost its role may never be answered.
     if (lead === 0n || state !== StateType.Leader) {
       const err = new ProposalDroppedError('leader changed');
-      for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+      for (const r of this.readRounds.values()) for (const w of r.waiters) w.reject(err);
       this.readRounds.clear();
     }
   }
@@ -367,7 +458,7 @@ export class RaftDriver {
   private failAll(err: Error): void {
     for (const p of this.proposals.splice(0)) p.reject(err);
     for (const w of this.reads.splice(0)) w.reject(err);
-    for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+    for (const r of this.readRounds.values()) for (const w of r.waiters) w.reject(err);
     this.readRounds.clear();
     for (const r of this.readyReads.splice(0)) for (const w of r.waiters) w.reject(err);
     for (const w of this.readyWaiters.splice(0)) w.reject(err);

@@ -11,6 +11,14 @@ export interface InternalRequest {
   txn?: pb.TxnRequest;
   compaction?: pb.CompactionRequest;
   alarm?: pb.AlarmRequest;
+  member_attributes?: MemberAttributesRequest;
+}
+
+export interface MemberAttributesRequest {
+  /** A uint64 as a decimal string. */
+  member_id: string;
+  name?: string;
+  client_urls?: string[];
 }
 
 function loadType(): protobuf.Type {

@@ -20,6 +20,7 @@ import {
 } from './identity';
 import { InternalRequest } from './internal-request';
 import { Logger, silentLogger } from './logger';
+import { Membership } from './membership';
 import { Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
@@ -33,6 +34,12 @@ export interface MemberConfig {
   /** Member name -> peer URLs, from --initial-cluster. */
   initialCluster: Record<string, string[]>;
   initialClusterToken: string;
+  /** --initial-cluster-state (default new). */
+  initialClusterState?: 'new' | 'existing';
+  /** --listen-peer-urls as host and port: the peer transport listens there (none when absent). */
+  peerListeners?: { host: string; port: number }[];
+  /** --snapshot-count: applied entries between Raft log truncations. */
+  snapshotCount?: number;
   /** --advertise-client-urls: published at every start, as etcd does. */
   clientUrls?: string[];
   maxRequestBytes: number;
@@ -58,6 +65,7 @@ export class Member {
   private readonly memberIdText: string;
   // RocksDB's size estimate asks the engine for two properties: refreshed at most every 100 ms.
   private engineSize = { bytes: 0, at: -Infinity };
+  private stopping = false;
 
   private constructor(
     readonly config: MemberConfig,
@@ -67,7 +75,8 @@ export class Member {
     readonly store: MvccStore,
     private readonly proposer: Proposer,
     private readonly logger: Logger,
-    private readonly alarms: AlarmStore = new AlarmStore(),
+    private readonly alarms: AlarmStore,
+    private readonly membership: Membership,
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
@@ -80,18 +89,29 @@ export class Member {
     const engine = await Engine.open(dbDir);
     try {
       const store = await MvccStore.open(engine);
-      const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
+      const stored = loadIdentity(engine);
+      const identity = stored ?? (await bootstrapIdentity(engine, config));
       const attributes = await publishAttributes(engine, config);
+      // A data directory from before the member list was recorded holds a cluster of one.
+      const membership =
+        Membership.load(engine) ??
+        new Membership([{ id: identity.memberId, ...attributes }]);
       const alarms = await AlarmStore.load(engine);
       const applier = new Applier(store, alarms);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
+        clusterId: identity.clusterId,
         maxRequestBytes: config.maxRequestBytes,
         heartbeatIntervalMs: config.heartbeatIntervalMs ?? 100,
         electionTimeoutMs: config.electionTimeoutMs ?? 1000,
+        snapshotCount: config.snapshotCount,
+        membership,
+        bootstrapVoters: membership.ids(),
+        peerListeners: config.peerListeners,
         logger,
       });
-      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms);
+      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms, membership);
+      member.publish();
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -177,19 +197,43 @@ export class Member {
     return this.withHeader(result);
   }
 
-  /** Cluster.MemberList: a cluster of one, this member (etcd's header: no revision). */
+  /**
+   * Cluster.MemberList (etcd's header: no revision). This member as it started; the others as
+   * they last published themselves through the log.
+   */
   memberList(): pb.MemberListResponse {
-    const { name, peerUrls, clientUrls } = this.attributes;
     return {
       header: {
         cluster_id: this.clusterIdText,
         member_id: this.memberIdText,
         raft_term: this.proposer.term.toString(),
       },
-      members: [
-        { ID: this.memberIdText, name, peerURLs: peerUrls, clientURLs: clientUrls, isLearner: false },
-      ],
+      members: this.membership.list().map((m) => {
+        const { name, peerUrls, clientUrls } = m.id === this.identity.memberId ? this.attributes : m;
+        return { ID: m.id.toString(), name, peerURLs: peerUrls, clientURLs: clientUrls, isLearner: false };
+      }),
     };
+  }
+
+  /**
+   * Publishes this member's name and client URLs through the log at every start, as etcd does,
+   * retrying until it is committed or the member stops. A cluster of one reports its own
+   * attributes directly and logs nothing.
+   */
+  private publish(): void {
+    if (this.membership.ids().length < 2) return;
+    const { name, clientUrls } = this.attributes;
+    const attempt = () => {
+      if (this.stopping) return;
+      this.proposer
+        .propose({ member_attributes: { member_id: this.memberIdText, name, client_urls: clientUrls } })
+        .catch((err) => {
+          if (this.stopping) return;
+          this.logger.warn('failed to publish member attributes; retrying', { error: String(err) });
+          setTimeout(attempt, 1000).unref();
+        });
+    };
+    attempt();
   }
 
   /**
@@ -297,6 +341,7 @@ export class Member {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.autoCompactor?.stop();
     await this.proposer.stop();
     await this.store.idle();
@@ -326,17 +371,23 @@ function prepareDataDir(dataDir: string, dbDir: string): void {
   }
 }
 
+/**
+ * A first start: the member and cluster ids from --initial-cluster, as etcd derives them, and
+ * the initial member list, recorded before the identity (the mark of a bootstrapped member).
+ */
 async function bootstrapIdentity(engine: Engine, config: MemberConfig): Promise<Identity> {
+  if (config.initialClusterState === 'existing') {
+    throw new Error('joining an existing cluster (--initial-cluster-state existing) is not supported yet');
+  }
   const ownUrls = config.initialCluster[config.name];
   if (!ownUrls)
     throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
-  const memberIds = Object.values(config.initialCluster).map((urls) =>
-    computeMemberId(urls, config.initialClusterToken),
-  );
+  const membership = Membership.fromInitialCluster(config.initialCluster, config.initialClusterToken);
   const identity = {
     memberId: computeMemberId(ownUrls, config.initialClusterToken),
-    clusterId: computeClusterId(memberIds),
+    clusterId: computeClusterId(membership.ids()),
   };
+  await engine.writeSynced([membership.saveOp()]);
   // One synced write: a member never has an identity without its attributes.
   await saveIdentity(engine, identity, {
     name: config.name,

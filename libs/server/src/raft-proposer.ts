@@ -1,17 +1,32 @@
-import { DriverStoppedError, RaftDriver } from '../../consensus/src';
+import { DriverStoppedError, PeerListener, PeerTransport, RaftDriver, ReadTimeoutError } from '../../consensus/src';
 import { Entry, EntryType, ProposalDroppedError } from '../../raft/src';
-import { Engine } from '../../storage/src';
+import { Engine, EngineOp } from '../../storage/src';
 import { AppliedEntry, Applier, ApplyResult } from './applier';
 import { Errors } from './etcd-errors';
-import { InternalRequest, decodeInternalRequest, encodeInternalRequest } from './internal-request';
+import {
+  InternalRequest,
+  MemberAttributesRequest,
+  decodeInternalRequest,
+  encodeInternalRequest,
+} from './internal-request';
 import { Logger } from './logger';
+import { Membership } from './membership';
 import { Proposer } from './proposer';
 
 export interface RaftProposerOptions {
   memberId: bigint;
+  clusterId: bigint;
   maxRequestBytes: number;
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
+  /** --snapshot-count: applied entries between log truncations. */
+  snapshotCount?: number;
+  /** The cluster's members; updated as attribute entries are applied. */
+  membership: Membership;
+  /** Voters of a new cluster (first start only). */
+  bootstrapVoters: bigint[];
+  /** --listen-peer-urls; no peer transport when absent. */
+  peerListeners?: PeerListener[];
   logger: Logger;
 }
 
@@ -19,6 +34,10 @@ interface Waiter {
   request: InternalRequest;
   resolve: (r: ApplyResult) => void;
   reject: (e: unknown) => void;
+  /** When it times out, on the proposer's coarse clock. */
+  deadline: number;
+  /** Its id as a decimal string, when it may come back through another member's log. */
+  key?: string;
 }
 
 /**
@@ -29,13 +48,16 @@ interface Waiter {
  * advance the applied index.
  */
 export class RaftProposer implements Proposer {
-  /** Requests proposed here and not applied yet. */
+  /** Requests proposed here and not applied yet, oldest first. */
   private readonly waiters = new Set<Waiter>();
   /**
+   * The same, by request id, when there are peers: a follower's proposal reaches the log
+   * through the leader and comes back as other bytes, found again by the id inside.
+   */
+  private readonly byId = new Map<string, Waiter>();
+  /**
    * The same, by their entry's payload: a leader's log hands back the very bytes it was given,
-   * so the apply step finds the waiter, and the request as proposed, without decoding. (A
-   * follower's proposals come back through the network; matching them by the id in the entry
-   * comes with multi-member clusters.)
+   * so the apply step finds the waiter, and the request as proposed, without decoding.
    */
   private readonly local = new WeakMap<Uint8Array, Waiter>();
   // The next id's 32-bit halves (a Long for protobufjs: a decimal string costs a parse).
@@ -43,11 +65,20 @@ export class RaftProposer implements Proposer {
   private idLow: number;
   private stopped = false;
   private driver!: RaftDriver;
+  private transport: PeerTransport | undefined;
+  /** etcd's request timeout: 5 s plus two election timeouts. */
+  private readonly timeoutMs: number;
+  /** Date.now() as of the last sweep: deadlines need no clock read per request. */
+  private clock = Date.now();
+  private readonly sweeper: NodeJS.Timeout;
 
   private constructor(
     private readonly applier: Applier,
     private readonly opts: RaftProposerOptions,
   ) {
+    this.timeoutMs = 5000 + 2 * opts.electionTimeoutMs;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(opts.heartbeatIntervalMs, 100));
+    this.sweeper.unref();
     // etcd's id generator: the member id's low 16 bits, then milliseconds, then a counter, so
     // ids never repeat across members or restarts.
     const ms = BigInt(Date.now()) & ((1n << 40n) - 1n);
@@ -56,28 +87,64 @@ export class RaftProposer implements Proposer {
     this.idLow = Number(first & 0xffffffffn);
   }
 
-  /** Opens the Raft log (bootstrapping a cluster of one on first start) and waits to serve. */
+  /**
+   * Starts the peer transport, opens the Raft log (bootstrapping a new cluster on first start)
+   * and waits until the member may serve: a leader is known and the log is replayed.
+   */
   static async open(engine: Engine, applier: Applier, opts: RaftProposerOptions): Promise<RaftProposer> {
     const proposer = new RaftProposer(applier, opts);
-    proposer.driver = await RaftDriver.open({
-      id: opts.memberId,
-      engine,
-      bootstrapVoters: [opts.memberId],
-      applied: BigInt(applier.appliedIndex),
-      apply: (entries) => proposer.apply(entries),
-      heartbeatMs: opts.heartbeatIntervalMs,
-      electionMs: opts.electionTimeoutMs,
-      // Accepted proposals wait for their apply, which will not come now.
-      onFailure: () => proposer.failWaiters(),
-      logger: opts.logger,
-    });
+    try {
+      if (opts.peerListeners) {
+        proposer.transport = await PeerTransport.start({
+          memberId: opts.memberId,
+          clusterId: opts.clusterId,
+          listen: opts.peerListeners,
+          peers: opts.membership.peersOf(opts.memberId),
+          // Messages that arrive before the driver exists are lost: Raft sends again.
+          sink: {
+            deliver: (messages) => proposer.driver?.step(messages),
+            reportUnreachable: (id) => proposer.driver?.reportUnreachable(id),
+            reportSnapshot: (id, status) => proposer.driver?.reportSnapshot(id, status),
+          },
+          logger: opts.logger,
+        });
+      }
+      const transport = proposer.transport;
+      proposer.driver = await RaftDriver.open({
+        id: opts.memberId,
+        engine,
+        bootstrapVoters: opts.bootstrapVoters,
+        applied: BigInt(applier.appliedIndex),
+        apply: (entries) => proposer.apply(entries),
+        heartbeatMs: opts.heartbeatIntervalMs,
+        electionMs: opts.electionTimeoutMs,
+        readTimeoutMs: proposer.timeoutMs,
+        snapshotEntries: opts.snapshotCount,
+        send: transport ? (messages) => transport.send(messages) : undefined,
+        // Accepted proposals wait for their apply, which will not come now.
+        onFailure: () => proposer.failWaiters(),
+        logger: opts.logger,
+      });
+    } catch (err) {
+      clearInterval(proposer.sweeper);
+      await proposer.transport?.stop();
+      throw err;
+    }
     try {
       await proposer.driver.whenReady();
     } catch (err) {
-      await proposer.driver.stop();
+      await proposer.stop();
       throw err;
     }
     return proposer;
+  }
+
+  /** The member-to-member transport (for Peer.Call forwarding), absent without peer listeners. */
+  get peers(): PeerTransport | undefined {
+    return this.transport;
+  }
+  get isLeader(): boolean {
+    return this.driver.isLeader;
   }
 
   get term(): bigint {
@@ -99,13 +166,33 @@ export class RaftProposer implements Proposer {
     const data = encodeInternalRequest(full);
     if (data.length > this.opts.maxRequestBytes) return Promise.reject(Errors.requestTooLarge());
     return new Promise((resolve, reject) => {
-      const waiter = { request: full, resolve, reject };
+      const waiter: Waiter = { request: full, resolve, reject, deadline: this.clock + this.timeoutMs };
       this.waiters.add(waiter);
       this.local.set(data, waiter);
+      if (this.driver.hasPeers) {
+        waiter.key = longToDecimal(full.id as { low: number; high: number });
+        this.byId.set(waiter.key, waiter);
+      }
       this.driver.submit(data, (err) => {
-        if (this.waiters.delete(waiter)) reject(toEtcdError(err));
+        if (this.forget(waiter)) reject(toEtcdError(err));
       });
     });
+  }
+
+  /** Removes a pending waiter; false if it was already settled. */
+  private forget(waiter: Waiter): boolean {
+    if (waiter.key !== undefined) this.byId.delete(waiter.key);
+    return this.waiters.delete(waiter);
+  }
+
+  /** Fails the requests that waited longer than the request timeout (oldest first: stops at the first that did not). */
+  private sweep(): void {
+    this.clock = Date.now();
+    for (const w of this.waiters) {
+      if (w.deadline > this.clock) break;
+      this.forget(w);
+      w.reject(Errors.timeout());
+    }
   }
 
   readIndex(): Promise<void> {
@@ -127,39 +214,60 @@ export class RaftProposer implements Proposer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.sweeper);
     await this.driver.stop();
+    await this.transport?.stop();
     this.failWaiters();
   }
 
   private failWaiters(): void {
     for (const w of this.waiters) w.reject(Errors.stopped());
     this.waiters.clear();
+    this.byId.clear();
   }
 
   private apply(entries: Entry[]): void {
     const batch: AppliedEntry[] = new Array(entries.length);
     const owners: (Waiter | undefined)[] = new Array(entries.length);
+    let membershipOps: EngineOp[] | undefined;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       let request: InternalRequest | undefined;
       if (e.type === EntryType.Normal && e.data.length > 0) {
         owners[i] = this.local.get(e.data);
         request = owners[i]?.request ?? decodeInternalRequest(e.data);
+        if (!owners[i] && this.byId.size > 0) owners[i] = this.byId.get(String(request.id));
+        if (request.member_attributes) {
+          // Membership is recorded in the same write as the applied index.
+          membershipOps = this.applyAttributes(request.member_attributes);
+          request = undefined;
+        }
       }
       batch[i] = { index: Number(e.index), request };
     }
-    const results = this.applier.applyBatch(batch);
+    const results = this.applier.applyBatch(batch, membershipOps);
     for (let i = 0; i < entries.length; i++) {
       const waiter = owners[i];
       // No waiter: proposed before a restart (or elsewhere), or already failed.
-      if (waiter && this.waiters.delete(waiter)) waiter.resolve(results[i]);
+      if (waiter && this.forget(waiter)) waiter.resolve(results[i]);
     }
   }
+
+  private applyAttributes(req: MemberAttributesRequest): EngineOp[] {
+    const { membership } = this.opts;
+    membership.publish(BigInt(req.member_id), req.name ?? '', req.client_urls ?? []);
+    return [membership.saveOp()];
+  }
+}
+
+function longToDecimal(id: { low: number; high: number }): string {
+  return ((BigInt(id.high >>> 0) << 32n) | BigInt(id.low >>> 0)).toString();
 }
 
 /** Maps consensus failures to the errors etcd gives clients. */
 function toEtcdError(err: unknown): unknown {
   if (err instanceof DriverStoppedError) return Errors.stopped();
+  if (err instanceof ReadTimeoutError) return Errors.timeout();
   if (err instanceof ProposalDroppedError) {
     return err.reason === 'leader changed' ? Errors.leaderChanged() : Errors.noLeader();
   }

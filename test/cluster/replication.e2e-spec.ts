@@ -1,0 +1,208 @@
+// Multi-member Cairn clusters as real processes on loopback, started with etcd-style flags:
+// replication, reads on followers, leader loss, restart and catch-up, etcdctl across endpoints.
+import { etcdctl } from '../etcdctl/ctl';
+import { EtcdApi, connect, settle } from '../support/etcd-api';
+import { FAST_RAFT, MemberProcess, startCluster } from '../support/members';
+
+jest.setTimeout(120_000);
+
+interface Node {
+  member: MemberProcess;
+  api: EtcdApi;
+}
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+const text = (b: Buffer | string | undefined) => Buffer.from(b ?? '').toString();
+
+async function open(kind: 'cairn', n: number): Promise<Node[]> {
+  const members = await startCluster(kind, n, { extraArgs: FAST_RAFT });
+  return members.map((member) => ({ member, api: connect(member.endpoint) }));
+}
+
+async function close(nodes: Node[] | undefined): Promise<void> {
+  for (const n of nodes ?? []) n.api.close();
+  await Promise.all((nodes ?? []).map((n) => n.member.stop()));
+}
+
+/** Polls until every given member reports the same, non-zero leader among them; returns it. */
+async function agreedLeader(nodes: Node[], notId?: string): Promise<string> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const statuses = await Promise.all(nodes.map((n) => settle(n.api.maintenance.Status({}))));
+    const leaders = new Set(statuses.map((s) => (s.ok ? String(s.ok.leader) : 'error')));
+    const [leader] = leaders;
+    if (leaders.size === 1 && leader !== '0' && leader !== 'error' && leader !== notId) return leader;
+    await sleep(100);
+  }
+  throw new Error('members did not agree on a leader');
+}
+
+async function memberId(n: Node): Promise<string> {
+  return String((await n.api.maintenance.Status({})).header.member_id);
+}
+
+async function get(n: Node, key: string, serializable = false): Promise<string | undefined> {
+  const res = await n.api.kv.Range({ key: Buffer.from(key), serializable });
+  return res.kvs.length > 0 ? text(res.kvs[0].value) : undefined;
+}
+
+describe('a 3-member cluster', () => {
+  let nodes: Node[];
+  beforeAll(async () => {
+    nodes = await open('cairn', 3);
+  });
+  afterAll(() => close(nodes));
+
+  it('agrees on one cluster, member ids and a leader, all reported by Status on every member', async () => {
+    const leader = await agreedLeader(nodes);
+    const statuses = await Promise.all(nodes.map((n) => n.api.maintenance.Status({})));
+    const clusterIds = new Set(statuses.map((s) => String(s.header.cluster_id)));
+    expect(clusterIds.size).toBe(1);
+    const ids = statuses.map((s) => String(s.header.member_id));
+    expect(new Set(ids).size).toBe(3);
+    expect(ids).toContain(leader);
+    for (const s of statuses) {
+      expect(BigInt(s.raftTerm)).toBeGreaterThanOrEqual(2n);
+      expect(String(s.header.raft_term)).toBe(String(s.raftTerm));
+      expect(BigInt(s.raftIndex)).toBeGreaterThan(1n);
+    }
+  });
+
+  it('replicates writes made on any member; linearizable reads on followers see them at once', async () => {
+    for (let i = 0; i < nodes.length; i++) {
+      const put = await nodes[i].api.kv.Put({ key: Buffer.from(`from-${i}`), value: Buffer.from(`v${i}`) });
+      expect(String(put.header.member_id)).toBe(await memberId(nodes[i]));
+      // Every member, leader or follower, answers a linearizable read with the write just acknowledged.
+      for (const reader of nodes) expect(await get(reader, `from-${i}`)).toBe(`v${i}`);
+    }
+  });
+
+  it('serves a txn written through a follower with the same revision everywhere', async () => {
+    const txn = await nodes[2].api.kv.Txn({
+      compare: [],
+      success: [{ request_put: { key: Buffer.from('txn-key'), value: Buffer.from('t') } }],
+      failure: [],
+    });
+    expect(txn.succeeded).toBe(true);
+    const revision = String(txn.header.revision);
+    for (const n of nodes) {
+      const res = await n.api.kv.Range({ key: Buffer.from('txn-key') });
+      expect(String(res.kvs[0].mod_revision)).toBe(revision);
+    }
+  });
+
+  it('gives the same HashKV on every member at the same revision', async () => {
+    const { header } = await nodes[0].api.kv.Put({ key: Buffer.from('hash-me'), value: Buffer.from('x') });
+    // Linearizable reads first, so every member has applied the put.
+    for (const n of nodes) await get(n, 'hash-me');
+    const hashes = await Promise.all(
+      nodes.map((n) => n.api.maintenance.HashKV({ revision: String(header.revision) })),
+    );
+    expect(new Set(hashes.map((h) => String(h.hash))).size).toBe(1);
+    expect(hashes[0].hash).not.toBe(0);
+  });
+
+  it('answers etcdctl endpoint status and member list over all endpoints', async () => {
+    const endpoints = nodes.map((n) => n.member.endpoint).join(',');
+    const status = await etcdctl(endpoints, ['endpoint', 'status', '-w', 'json']);
+    expect(status.code).toBe(0);
+    const rows = JSON.parse(status.stdout) as { Endpoint: string; Status: { leader: number } }[];
+    expect(rows.map((r) => r.Endpoint).sort()).toEqual(nodes.map((n) => n.member.endpoint).sort());
+    // Each member reports itself; the leader ids (JSON numbers, so only compared among themselves) agree.
+    const leaders = /"leader":(\d+)/g;
+    expect(new Set([...status.stdout.matchAll(leaders)].map((m) => m[1])).size).toBe(1);
+
+    // Members publish their client URLs through the log after they start, as etcd's do.
+    let list = await etcdctl(endpoints, ['member', 'list', '-w', 'simple']);
+    for (let i = 0; i < 100 && list.stdout.includes(', , false'); i++) {
+      await sleep(100);
+      list = await etcdctl(endpoints, ['member', 'list', '-w', 'simple']);
+    }
+    expect(list.code).toBe(0);
+    const lines = list.stdout.trim().split('\n').sort();
+    expect(lines).toHaveLength(3);
+    for (const [i, n] of nodes.entries()) {
+      const line = lines.find((l) => l.includes(`, m${i + 1}, `));
+      expect(line).toBeDefined();
+      // Every member published its client URL through the log.
+      expect(line).toContain(`http://${n.member.endpoint}`);
+      expect(line).toContain('started');
+    }
+  });
+
+  it('elects a new leader when the leader is killed; acknowledged writes survive; the old leader catches up', async () => {
+    const leaderId = await agreedLeader(nodes);
+    const ids = await Promise.all(nodes.map(memberId));
+    const li = ids.indexOf(leaderId);
+    const acked: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await nodes[(li + 1) % 3].api.kv.Put({ key: Buffer.from(`before-${i}`), value: Buffer.from(String(i)) });
+      acked.push(`before-${i}`);
+    }
+    await nodes[li].member.kill('SIGKILL');
+    nodes[li].api.close();
+    const survivors = nodes.filter((_, i) => i !== li);
+    const newLeader = await agreedLeader(survivors, leaderId);
+    expect(newLeader).not.toBe(leaderId);
+    for (const n of survivors) {
+      for (const key of acked) expect(await get(n, key)).toBe(key.slice('before-'.length));
+    }
+    for (const [i, n] of survivors.entries()) {
+      await n.api.kv.Put({ key: Buffer.from(`after-${i}`), value: Buffer.from('new') });
+    }
+
+    // The killed member restarts from its data directory and catches up from the leader's log.
+    const restarted = await nodes[li].member.restart();
+    nodes[li] = { member: restarted, api: connect(restarted.endpoint) };
+    expect(await memberId(nodes[li])).toBe(leaderId);
+    for (const key of [...acked, 'after-0', 'after-1']) expect(await get(nodes[li], key)).toBeDefined();
+    expect(await get(nodes[li], 'after-1')).toBe('new');
+    await agreedLeader(nodes);
+  });
+});
+
+describe('a 5-member cluster', () => {
+  let nodes: Node[];
+  beforeAll(async () => {
+    nodes = await open('cairn', 5);
+  });
+  afterAll(() => close(nodes));
+
+  it('keeps serving writes and linearizable reads with two members down (the leader among them)', async () => {
+    const leaderId = await agreedLeader(nodes);
+    const ids = await Promise.all(nodes.map(memberId));
+    const li = ids.indexOf(leaderId);
+    const down = [li, (li + 1) % 5];
+    await Promise.all(down.map((i) => nodes[i].member.kill('SIGKILL')));
+    const survivors = nodes.filter((_, i) => !down.includes(i));
+    await agreedLeader(survivors, leaderId);
+    for (const [i, n] of survivors.entries()) {
+      await n.api.kv.Put({ key: Buffer.from(`five-${i}`), value: Buffer.from(String(i)) });
+    }
+    for (const n of survivors) {
+      for (let i = 0; i < survivors.length; i++) expect(await get(n, `five-${i}`)).toBe(String(i));
+    }
+  });
+});
+
+describe('a member that lost its quorum', () => {
+  let nodes: Node[];
+  beforeAll(async () => {
+    nodes = await open('cairn', 3);
+  });
+  afterAll(() => close(nodes));
+
+  it("answers writes and linearizable reads with etcd's no-leader error; serializable reads still work", async () => {
+    await nodes[0].api.kv.Put({ key: Buffer.from('k'), value: Buffer.from('v') });
+    for (const n of nodes) await get(n, 'k');
+    await Promise.all([nodes[1].member.kill('SIGKILL'), nodes[2].member.kill('SIGKILL')]);
+    const alone = nodes[0];
+    // Check-quorum: a leader without a quorum steps down within an election timeout.
+    for (let i = 0; i < 100 && String((await alone.api.maintenance.Status({})).leader) !== '0'; i++) await sleep(100);
+    expect(String((await alone.api.maintenance.Status({})).leader)).toBe('0');
+    const put = await settle(alone.api.kv.Put({ key: Buffer.from('k'), value: Buffer.from('lost') }));
+    expect(put.error).toEqual({ code: 14, details: 'etcdserver: no leader' });
+    const read = await settle(alone.api.kv.Range({ key: Buffer.from('k') }));
+    expect(read.error).toEqual({ code: 14, details: 'etcdserver: no leader' });
+    expect(await get(alone, 'k', true)).toBe('v');
+  });
+});
