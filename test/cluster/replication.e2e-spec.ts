@@ -135,7 +135,10 @@ describe('a 3-member cluster', () => {
     const li = ids.indexOf(leaderId);
     const acked: string[] = [];
     for (let i = 0; i < 20; i++) {
-      await nodes[(li + 1) % 3].api.kv.Put({ key: Buffer.from(`before-${i}`), value: Buffer.from(String(i)) });
+      await nodes[(li + 1) % 3].api.kv.Put({
+        key: Buffer.from(`before-${i}`),
+        value: Buffer.from(String(i)),
+      });
       acked.push(`before-${i}`);
     }
     await nodes[li].member.kill('SIGKILL');
@@ -197,7 +200,8 @@ describe('a member that lost its quorum', () => {
     await Promise.all([nodes[1].member.kill('SIGKILL'), nodes[2].member.kill('SIGKILL')]);
     const alone = nodes[0];
     // Check-quorum: a leader without a quorum steps down within an election timeout.
-    for (let i = 0; i < 100 && String((await alone.api.maintenance.Status({})).leader) !== '0'; i++) await sleep(100);
+    for (let i = 0; i < 100 && String((await alone.api.maintenance.Status({})).leader) !== '0'; i++)
+      await sleep(100);
     expect(String((await alone.api.maintenance.Status({})).leader)).toBe('0');
     const put = await settle(alone.api.kv.Put({ key: Buffer.from('k'), value: Buffer.from('lost') }));
     expect(put.error).toEqual({ code: 14, details: 'etcdserver: no leader' });

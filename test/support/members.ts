@@ -155,7 +155,8 @@ export async function startCluster(
   opts: ClusterOptions = {},
 ): Promise<MemberProcess[]> {
   const specs: { name: string; ports: { client: number; peer: number } }[] = [];
-  for (let i = 1; i <= n; i++) specs.push({ name: `m${i}`, ports: { client: await freePort(), peer: await freePort() } });
+  for (let i = 1; i <= n; i++)
+    specs.push({ name: `m${i}`, ports: { client: await freePort(), peer: await freePort() } });
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
   const extraArgs = [
     '--initial-cluster-state',

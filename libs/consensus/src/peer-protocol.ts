@@ -35,7 +35,8 @@ export const PEER_SERVICE = {
     requestStream: true,
     responseStream: false,
     requestSerialize: (messages: Uint8Array[]) => Buffer.from(MessageBatch.encode({ messages }).finish()),
-    requestDeserialize: (buf: Buffer) => (MessageBatch.decode(buf) as unknown as { messages: Uint8Array[] }).messages,
+    requestDeserialize: (buf: Buffer) =>
+      (MessageBatch.decode(buf) as unknown as { messages: Uint8Array[] }).messages,
     responseSerialize: () => EMPTY,
     responseDeserialize: () => ({}),
   },
@@ -46,7 +47,8 @@ export const PEER_SERVICE = {
     requestSerialize: (req: CallRequestMessage) => Buffer.from(CallRequest.encode(req).finish()),
     requestDeserialize: (buf: Buffer) => CallRequest.decode(buf) as unknown as CallRequestMessage,
     responseSerialize: (payload: Uint8Array) => Buffer.from(CallResponse.encode({ payload }).finish()),
-    responseDeserialize: (buf: Buffer) => (CallResponse.decode(buf) as unknown as { payload: Uint8Array }).payload,
+    responseDeserialize: (buf: Buffer) =>
+      (CallResponse.decode(buf) as unknown as { payload: Uint8Array }).payload,
   },
 } satisfies grpc.ServiceDefinition;
 

@@ -86,8 +86,10 @@ export class PeerTransport {
     t.server.addService(PEER_SERVICE, {
       Stream: (call: grpc.ServerReadableStream<Uint8Array[], object>, cb: grpc.sendUnaryData<object>) =>
         t.serveStream(call, cb),
-      Call: (call: grpc.ServerUnaryCall<CallRequestMessage, Uint8Array>, cb: grpc.sendUnaryData<Uint8Array>) =>
-        void t.serveCall(call, cb),
+      Call: (
+        call: grpc.ServerUnaryCall<CallRequestMessage, Uint8Array>,
+        cb: grpc.sendUnaryData<Uint8Array>,
+      ) => void t.serveCall(call, cb),
     });
     try {
       for (const l of opts.listen) {
@@ -144,7 +146,8 @@ export class PeerTransport {
   /** Calls `method` on member `to`; rejects with PeerCallError (UNAVAILABLE if unreachable). */
   call(to: bigint, method: string, payload: Uint8Array, timeoutMs: number): Promise<Buffer> {
     const link = this.links.get(to);
-    if (!link) return Promise.reject(new PeerCallError(grpc.status.UNAVAILABLE, `unknown member ${to.toString(16)}`));
+    if (!link)
+      return Promise.reject(new PeerCallError(grpc.status.UNAVAILABLE, `unknown member ${to.toString(16)}`));
     return link.call(method, payload, timeoutMs);
   }
 
@@ -210,7 +213,10 @@ export class PeerTransport {
       const from = BigInt(String(call.metadata.get(MEMBER_ID_HEADER)[0] ?? '0'));
       cb(null, await handler(Buffer.from(payload), from));
     } catch (err) {
-      const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : grpc.status.UNKNOWN;
+      const code =
+        typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : grpc.status.UNKNOWN;
       cb({ code, details: err instanceof Error ? err.message : String(err) });
     }
   }
@@ -264,8 +270,12 @@ class PeerLink {
   call(method: string, payload: Uint8Array, timeoutMs: number): Promise<Buffer> {
     return new Promise((ok, fail) => {
       const deadline = new Date(Date.now() + timeoutMs);
-      this.client.Call({ method, payload }, this.metadata, { deadline }, (err: grpc.ServiceError | null, res: Uint8Array) =>
-        err ? fail(new PeerCallError(err.code, err.details)) : ok(Buffer.from(res)),
+      this.client.Call(
+        { method, payload },
+        this.metadata,
+        { deadline },
+        (err: grpc.ServiceError | null, res: Uint8Array) =>
+          err ? fail(new PeerCallError(err.code, err.details)) : ok(Buffer.from(res)),
       );
     });
   }

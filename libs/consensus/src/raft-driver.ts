@@ -181,7 +181,10 @@ export class RaftDriver {
   /** Whether the configuration has members besides this one. */
   get hasPeers(): boolean {
     const { voters, learners, votersOutgoing } = this.confState;
-    return voters.length + learners.length + votersOutgoing.length > 1 || (voters.length === 1 && voters[0] !== this.opts.id);
+    return (
+      voters.length + learners.length + votersOutgoing.length > 1 ||
+      (voters.length === 1 && voters[0] !== this.opts.id)
+    );
   }
 
   /** Steps messages received from peers into the node. */
@@ -367,10 +370,13 @@ export class RaftDriver {
       if (m.type !== MessageType.Snap) continue;
       if (now - (this.snapshotWarned.get(m.to) ?? -Infinity) > 10_000) {
         this.snapshotWarned.set(m.to, now);
-        this.logger.error('a follower is behind the compacted log and needs a snapshot, which is not supported yet', {
-          peer: m.to.toString(16),
-          'snapshot-index': m.snapshot?.metadata.index.toString(),
-        });
+        this.logger.error(
+          'a follower is behind the compacted log and needs a snapshot, which is not supported yet',
+          {
+            peer: m.to.toString(16),
+            'snapshot-index': m.snapshot?.metadata.index.toString(),
+          },
+        );
       }
       this.node.reportSnapshot(m.to, SnapshotStatus.Failure);
     }

@@ -94,8 +94,7 @@ export class Member {
       const attributes = await publishAttributes(engine, config);
       // A data directory from before the member list was recorded holds a cluster of one.
       const membership =
-        Membership.load(engine) ??
-        new Membership([{ id: identity.memberId, ...attributes }]);
+        Membership.load(engine) ?? new Membership([{ id: identity.memberId, ...attributes }]);
       const alarms = await AlarmStore.load(engine);
       const applier = new Applier(store, alarms);
       const proposer = await RaftProposer.open(engine, applier, {
@@ -110,7 +109,17 @@ export class Member {
         peerListeners: config.peerListeners,
         logger,
       });
-      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms, membership);
+      const member = new Member(
+        config,
+        identity,
+        attributes,
+        engine,
+        store,
+        proposer,
+        logger,
+        alarms,
+        membership,
+      );
       member.publish();
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(

@@ -1,4 +1,10 @@
-import { DriverStoppedError, PeerListener, PeerTransport, RaftDriver, ReadTimeoutError } from '../../consensus/src';
+import {
+  DriverStoppedError,
+  PeerListener,
+  PeerTransport,
+  RaftDriver,
+  ReadTimeoutError,
+} from '../../consensus/src';
 import { Entry, EntryType, ProposalDroppedError } from '../../raft/src';
 import { Engine, EngineOp } from '../../storage/src';
 import { AppliedEntry, Applier, ApplyResult } from './applier';
