@@ -104,7 +104,8 @@ export class RaftDriver {
   private stopped = false;
   private failure: Error | undefined;
   private applied: bigint;
-  private confState: ConfState;
+  private confState!: ConfState;
+  private peered = false;
   private readonly startCommit: bigint;
   private readonly logger: ConsensusLogger;
   private readonly snapshotEntries: bigint;
@@ -121,7 +122,7 @@ export class RaftDriver {
     this.catchUpEntries = BigInt(opts.catchUpEntries ?? 5_000);
     this.readTimeoutMs = opts.readTimeoutMs ?? 5000 + 2 * opts.electionMs;
     const { hardState, confState } = log.initialState();
-    this.confState = confState;
+    this.setConfState(confState);
     this.startCommit = hardState.commit;
     // The applier may be behind the log's start only if it lost state; never replay below it.
     const snapIndex = log.firstIndex() - 1n;
@@ -178,13 +179,22 @@ export class RaftDriver {
   get members(): ConfState {
     return this.confState;
   }
-  /** Whether the configuration has members besides this one. */
+  /** Whether the configuration has members besides this one (kept current on conf changes). */
   get hasPeers(): boolean {
-    const { voters, learners, votersOutgoing } = this.confState;
-    return (
-      voters.length + learners.length + votersOutgoing.length > 1 ||
-      (voters.length === 1 && voters[0] !== this.opts.id)
-    );
+    return this.peered;
+  }
+
+  /** Whether `id` is a voter of the current configuration. */
+  isVoter(id: bigint): boolean {
+    const { voters, votersOutgoing } = this.confState;
+    return voters.includes(id) || votersOutgoing.includes(id);
+  }
+
+  /** Asks Raft (on the leader) to hand leadership to `id` once it is up to date. */
+  transferLeadership(id: bigint): void {
+    if (this.stopped) return;
+    this.node.transferLeadership(id);
+    this.kick();
   }
 
   /** Steps messages received from peers into the node. */
@@ -360,6 +370,13 @@ export class RaftDriver {
     for (const rs of rd.readStates) this.onReadState(rs);
   }
 
+  private setConfState(cs: ConfState): void {
+    this.confState = cs;
+    const ids = new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing]);
+    ids.delete(this.opts.id);
+    this.peered = ids.size > 0;
+  }
+
   private send(messages: Message[]): void {
     if (!this.opts.send) return;
     if (!messages.some((m) => m.type === MessageType.Snap)) return this.opts.send(messages);
@@ -387,7 +404,7 @@ export class RaftDriver {
     for (const e of entries) {
       if (e.type === EntryType.Normal) continue;
       const cc = decodeConfChangeEntry(e);
-      if (cc) this.confState = this.node.applyConfChange(cc);
+      if (cc) this.setConfState(this.node.applyConfChange(cc));
     }
     this.opts.apply(entries);
     this.applied = entries[entries.length - 1].index;

@@ -55,6 +55,8 @@ export const Errors = {
   stopped: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
   notLeader: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: not leader'),
   badLeaderTransferee: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'),
+  leaderTransferTimeout: () =>
+    e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out, leader transfer took too long'),
   /** Cairn's own: MemberAdd/Remove/Update/Promote wait for the replicated-member work. */
   membershipUnsupported: (rpc: string) =>
     e(

@@ -21,7 +21,7 @@ import {
 import { InternalRequest } from './internal-request';
 import { Logger, silentLogger } from './logger';
 import { Membership } from './membership';
-import { Proposer } from './proposer';
+import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
 
@@ -246,14 +246,30 @@ export class Member {
   }
 
   /**
-   * Maintenance.MoveLeader as etcd 3.4 answers it: only the leader takes it; moving to the
-   * leader itself succeeds at once (an empty response, no header); any id that is not a voting
-   * member is a bad transferee. In a cluster of one only this member is a member.
+   * Maintenance.MoveLeader as etcd 3.4 answers it: only the leader takes it; the target must be
+   * a voting member (else a bad transferee); the answer (empty, no header) comes once the target
+   * leads, at once when it is the leader itself.
    */
-  moveLeader(req: pb.MoveLeaderRequest): pb.MoveLeaderResponse {
+  async moveLeader(req: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse> {
     if (this.proposer.leaderId !== this.identity.memberId) throw Errors.notLeader();
-    if (BigInt(req.targetID ?? 0) !== this.identity.memberId) throw Errors.badLeaderTransferee();
+    const target = BigInt(req.targetID ?? 0);
+    if (!this.proposer.isVoter(target)) throw Errors.badLeaderTransferee();
+    if (target !== this.identity.memberId) await this.proposer.moveLeader(target);
     return {};
+  }
+
+  /**
+   * The forwarding API for requests only the leader may serve (e.g. lease keep-alives): the
+   * handler registered here runs on whichever member leads when `callLeader` is called on any
+   * member. Register on every member at start.
+   */
+  onLeaderCall(method: string, handler: LeaderCallHandler): void {
+    this.proposer.onLeaderCall(method, handler);
+  }
+
+  /** Runs `method` on the leader (see onLeaderCall); rejects with etcd errors. */
+  callLeader(method: string, payload: Uint8Array): Promise<Buffer> {
+    return this.proposer.callLeader(method, payload);
   }
 
   /** Maintenance.Snapshot: the whole keyspace at one point in time, chunked (see snapshot.ts). */

@@ -1,6 +1,9 @@
 import { ApplyResult } from './applier';
 import { InternalRequest } from './internal-request';
 
+/** Runs on the leader for a call made on any member; `from` is the calling member's id. */
+export type LeaderCallHandler = (payload: Buffer, from: bigint) => Promise<Uint8Array>;
+
 /**
  * The seam between the request pipeline and consensus: a write is proposed, replicated and
  * applied, and the promise settles with what applying it produced. Reads ask for a read
@@ -15,5 +18,13 @@ export interface Proposer {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly leaderId: bigint;
+  /** Whether `id` is a voting member. */
+  isVoter(id: bigint): boolean;
+  /** On the leader: hands leadership to `id`; resolves once it leads (etcd's MoveLeader). */
+  moveLeader(id: bigint): Promise<void>;
+  /** Runs a forwarded-call handler on the leader (see RaftProposer.callLeader). */
+  callLeader(method: string, payload: Uint8Array): Promise<Buffer>;
+  /** Registers the handler `callLeader(method, ...)` runs on the leader. */
+  onLeaderCall(method: string, handler: LeaderCallHandler): void;
   stop(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import {
   DriverStoppedError,
+  PeerCallError,
   PeerListener,
   PeerTransport,
   RaftDriver,
@@ -8,7 +9,7 @@ import {
 import { Entry, EntryType, ProposalDroppedError } from '../../raft/src';
 import { Engine, EngineOp } from '../../storage/src';
 import { AppliedEntry, Applier, ApplyResult } from './applier';
-import { Errors } from './etcd-errors';
+import { Errors, EtcdError, GrpcCode } from './etcd-errors';
 import {
   InternalRequest,
   MemberAttributesRequest,
@@ -17,7 +18,7 @@ import {
 } from './internal-request';
 import { Logger } from './logger';
 import { Membership } from './membership';
-import { Proposer } from './proposer';
+import { LeaderCallHandler, Proposer } from './proposer';
 
 export interface RaftProposerOptions {
   memberId: bigint;
@@ -77,6 +78,7 @@ export class RaftProposer implements Proposer {
   /** Date.now() as of the last sweep: deadlines need no clock read per request. */
   private clock = Date.now();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly leaderCalls = new Map<string, LeaderCallHandler>();
 
   private constructor(
     private readonly applier: Applier,
@@ -198,6 +200,54 @@ export class RaftProposer implements Proposer {
       if (w.deadline > this.clock) break;
       this.forget(w);
       w.reject(Errors.timeout());
+    }
+  }
+
+  isVoter(id: bigint): boolean {
+    return this.driver.isVoter(id);
+  }
+
+  /** etcd's MoveLeader: asks Raft to transfer, then polls every heartbeat until `id` leads. */
+  async moveLeader(id: bigint): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    this.driver.transferLeadership(id);
+    while (this.driver.leaderId !== id) {
+      if (this.stopped) throw Errors.stopped();
+      if (Date.now() >= deadline) throw Errors.leaderTransferTimeout();
+      await new Promise((ok) => setTimeout(ok, this.opts.heartbeatIntervalMs));
+    }
+  }
+
+  onLeaderCall(method: string, handler: LeaderCallHandler): void {
+    this.leaderCalls.set(method, handler);
+    this.transport?.handle(method, (payload, from) => {
+      // Only the leader serves these: a member that lost the role says so and the caller retries.
+      if (!this.driver.isLeader) return Promise.reject(Errors.notLeader());
+      return handler(payload, from);
+    });
+  }
+
+  /**
+   * The forwarding API: runs `method`'s handler on the current leader, here when this member
+   * leads, else through Peer.Call, and answers with what it returned. Failures come back as
+   * etcd errors: the handler's own, or no leader / request timed out.
+   */
+  async callLeader(method: string, payload: Uint8Array): Promise<Buffer> {
+    if (this.stopped) throw Errors.stopped();
+    const leader = this.driver.leaderId;
+    if (leader === 0n) throw Errors.noLeader();
+    if (leader === this.opts.memberId) {
+      const handler = this.leaderCalls.get(method);
+      if (!handler) throw new Error(`no leader call handler for ${method}`);
+      return Buffer.from(await handler(Buffer.from(payload), leader));
+    }
+    if (!this.transport) throw Errors.noLeader();
+    try {
+      return await this.transport.call(leader, method, payload, this.timeoutMs);
+    } catch (err) {
+      if (!(err instanceof PeerCallError)) throw err;
+      if (err.message.startsWith('etcdserver: ')) throw new EtcdError(err.code, err.message);
+      throw err.code === GrpcCode.DEADLINE_EXCEEDED ? Errors.timeout() : Errors.noLeader();
     }
   }
 
