@@ -1,4 +1,6 @@
 import {
+  ConfChange,
+  ConfChangeV2,
   ConfState,
   Entry,
   EntryType,
@@ -12,7 +14,7 @@ import {
   StateType,
   decodeConfChangeEntry,
 } from '../../raft/src';
-import { Engine } from '../../storage/src';
+import { Engine, EngineOp } from '../../storage/src';
 import { RaftLogStore } from './raft-log-store';
 
 /** The logging surface the driver needs (the server's Logger fits). */
@@ -57,6 +59,12 @@ export interface RaftDriverOptions {
   electionMs: number;
   /** How long a read index round may wait for its answer (default: 5 s + two election timeouts, as etcd). */
   readTimeoutMs?: number;
+  /**
+   * Called for each committed conf change, in log order, before it reaches Raft and before
+   * `apply` gets its batch: false refuses it (Raft's configuration stays as it was), as etcd
+   * refuses changes that fail its membership checks at apply time.
+   */
+  onConfChange?: (cc: ConfChange | ConfChangeV2, entry: Entry) => boolean;
   /** Sends messages to peers (none in a cluster of one). */
   send?: (messages: Message[]) => void;
   /** Applied entries kept in the log before it is truncated. */
@@ -182,6 +190,26 @@ export class RaftDriver {
   /** Whether the configuration has members besides this one (kept current on conf changes). */
   get hasPeers(): boolean {
     return this.peered;
+  }
+
+  /** The write recording the current configuration: write it with the applied index. */
+  confStateOp(): EngineOp {
+    return RaftLogStore.confStateOp(this.confState);
+  }
+
+  /** Proposes a membership change; resolves once Raft accepted it (its apply follows). */
+  proposeConfChange(cc: ConfChange): void {
+    if (this.stopped) throw this.failure ?? new DriverStoppedError();
+    this.node.proposeConfChange(cc);
+    this.kick();
+  }
+
+  /** On the leader: how far `id`'s log matches, and the leader's own (etcd's learner readiness). */
+  matchOf(id: bigint): { match: bigint; leaderMatch: bigint } | undefined {
+    const progress = this.node.status().progress;
+    const pr = progress?.get(id);
+    const own = progress?.get(this.opts.id);
+    return pr && own ? { match: pr.match, leaderMatch: own.match } : undefined;
   }
 
   /** Whether `id` is a voter of the current configuration. */
@@ -404,7 +432,7 @@ export class RaftDriver {
     for (const e of entries) {
       if (e.type === EntryType.Normal) continue;
       const cc = decodeConfChangeEntry(e);
-      if (cc) this.setConfState(this.node.applyConfChange(cc));
+      if (cc && (this.opts.onConfChange?.(cc, e) ?? true)) this.setConfState(this.node.applyConfChange(cc));
     }
     this.opts.apply(entries);
     this.applied = entries[entries.length - 1].index;

@@ -9,8 +9,10 @@ import {
   Snapshot,
   Storage,
   bootstrapStorage,
+  decodeConfState,
   decodeHardState,
   decodeSnapshotMetadata,
+  encodeConfState,
   encodeHardState,
   encodeSnapshotMetadata,
   emptyConfState,
@@ -30,6 +32,8 @@ export const ENTRY_PREFIX = 0x77; // 'w'
 const ENTRY_KEYSPACE_END = Buffer.from([ENTRY_PREFIX + 1]);
 const HARD_STATE_KEY = metaKey('raft-hard-state');
 const SNAPSHOT_KEY = metaKey('raft-snapshot');
+/** The configuration as of the state machine's applied index (written with that index). */
+const CONF_STATE_KEY = metaKey('raft-conf-state');
 
 export function entryKey(index: bigint): Buffer {
   const buf = Buffer.allocUnsafe(9);
@@ -69,6 +73,8 @@ export interface PersistRequest {
  */
 export class RaftLogStore implements Storage {
   private readonly mem = new MemoryStorage();
+  /** The recorded configuration at the applied index, newer than the snapshot's. */
+  private appliedConf: ConfState | undefined;
 
   private constructor(private readonly engine: Engine) {}
 
@@ -83,6 +89,8 @@ export class RaftLogStore implements Storage {
       snapIndex = metadata.index;
     }
     if (hsRaw) store.mem.setHardState(decodeHardState(hsRaw));
+    const confRaw = engine.get(CONF_STATE_KEY);
+    if (confRaw) store.appliedConf = decodeConfState(confRaw);
     // A snapshot is committed by definition, even if the hard state saying so was not written.
     const hs = store.mem.hardStateSnapshot();
     if (snapIndex > hs.commit) store.mem.setHardState({ ...hs, commit: snapIndex });
@@ -134,7 +142,14 @@ export class RaftLogStore implements Storage {
   // ---- Storage (read by the Raft node) ----
 
   initialState(): { hardState: HardState; confState: ConfState } {
-    return this.mem.initialState();
+    const state = this.mem.initialState();
+    // Conf changes up to the applied index are not replayed: Raft starts from their result.
+    return this.appliedConf ? { ...state, confState: this.appliedConf } : state;
+  }
+
+  /** The write recording `confState` as the configuration at the index applied with it. */
+  static confStateOp(confState: ConfState): EngineOp {
+    return { type: 'put', key: CONF_STATE_KEY, value: buf(encodeConfState(confState)) };
   }
   entries(lo: bigint, hi: bigint, maxSize: number): Entry[] {
     return this.mem.entries(lo, hi, maxSize);

@@ -20,7 +20,9 @@ import {
 } from './identity';
 import { InternalRequest } from './internal-request';
 import { Logger, silentLogger } from './logger';
-import { Membership } from './membership';
+import { ClusterMember, Membership } from './membership';
+import { newMemberId, validPeerUrls } from './membership-changes';
+import { ConfChangeType } from '../../raft/src';
 import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
@@ -120,6 +122,7 @@ export class Member {
         alarms,
         membership,
       );
+      proposer.onLeaderCall(PROMOTE_CALL, (payload) => member.promoteOnLeader(payload));
       member.publish();
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
@@ -211,17 +214,78 @@ export class Member {
    * they last published themselves through the log.
    */
   memberList(): pb.MemberListResponse {
-    return {
-      header: {
-        cluster_id: this.clusterIdText,
-        member_id: this.memberIdText,
-        raft_term: this.proposer.term.toString(),
-      },
-      members: this.membership.list().map((m) => {
-        const { name, peerUrls, clientUrls } = m.id === this.identity.memberId ? this.attributes : m;
-        return { ID: m.id.toString(), name, peerURLs: peerUrls, clientURLs: clientUrls, isLearner: false };
-      }),
+    return { header: this.clusterHeader(), members: this.memberInfos() };
+  }
+
+  /**
+   * Cluster.MemberAdd: a voter or learner with these peer URLs and etcd's runtime id; refused,
+   * as etcd's strict reconfiguration check does, if the started voters would not be a quorum.
+   */
+  async memberAdd(req: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
+    const peerUrls = req.peerURLs ?? [];
+    if (!validPeerUrls(peerUrls)) throw Errors.memberBadUrls();
+    const isLearner = !!req.isLearner;
+    if (!isLearner && !this.membership.startedQuorumAfterAddingVoter()) throw Errors.memberNotEnoughStarted();
+    const member: ClusterMember = {
+      id: newMemberId(peerUrls, Math.floor(Date.now() / 1000)),
+      name: '',
+      peerUrls,
+      clientUrls: [],
+      isLearner,
     };
+    const type = isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
+    await this.proposer.changeMembership(type, member.id, member);
+    return { header: this.clusterHeader(), member: toPbMember(member), members: this.memberInfos() };
+  }
+
+  /** Cluster.MemberRemove, with etcd's check that the started voters left are a quorum. */
+  async memberRemove(req: pb.MemberRemoveRequest): Promise<pb.MembersResponse> {
+    const id = BigInt(req.ID ?? 0);
+    if (!this.membership.startedQuorumAfterRemoving(id)) throw Errors.memberNotEnoughStarted();
+    await this.proposer.changeMembership(ConfChangeType.RemoveNode, id);
+    return { header: this.clusterHeader(), members: this.memberInfos() };
+  }
+
+  /** Cluster.MemberUpdate: new peer URLs for a member (etcd 3.4 does not validate them). */
+  async memberUpdate(req: pb.MemberUpdateRequest): Promise<pb.MembersResponse> {
+    const peerUrls = req.peerURLs ?? [];
+    const id = BigInt(req.ID ?? 0);
+    const member: ClusterMember = { id, name: '', peerUrls, clientUrls: [] };
+    await this.proposer.changeMembership(ConfChangeType.UpdateNode, id, member);
+    return { header: this.clusterHeader(), members: this.memberInfos() };
+  }
+
+  /** Cluster.MemberPromote: decided on the leader, which knows how far the learner's log is. */
+  async memberPromote(req: pb.MemberPromoteRequest): Promise<pb.MembersResponse> {
+    await this.proposer.callLeader(PROMOTE_CALL, Buffer.from(String(BigInt(req.ID ?? 0))));
+    return { header: this.clusterHeader(), members: this.memberInfos() };
+  }
+
+  /** On the leader: etcd's learner readiness (its log within 90% of the leader's) and promotion. */
+  private async promoteOnLeader(payload: Buffer): Promise<Uint8Array> {
+    const id = BigInt(payload.toString());
+    const member = this.membership.get(id);
+    if (!member) throw Errors.memberNotFound();
+    const progress = this.proposer.matchOf(id);
+    if (progress && progress.match * 10n < progress.leaderMatch * 9n) throw Errors.learnerNotReady();
+    if (!member.isLearner) throw Errors.memberNotLearner();
+    if (!this.membership.startedQuorumAfterPromoting()) throw Errors.memberNotEnoughStarted();
+    await this.proposer.changeMembership(ConfChangeType.AddNode, id, { ...member, isLearner: false });
+    return new Uint8Array(0);
+  }
+
+  private clusterHeader(): pb.ClusterHeader {
+    return {
+      cluster_id: this.clusterIdText,
+      member_id: this.memberIdText,
+      raft_term: this.proposer.term.toString(),
+    };
+  }
+
+  private memberInfos(): pb.Member[] {
+    return this.membership
+      .list()
+      .map((m) => toPbMember(m.id === this.identity.memberId ? { ...m, ...this.attributes } : m));
   }
 
   /**
@@ -385,6 +449,19 @@ export class Member {
     res.header = this.header(Number(res.header?.revision ?? this.store.revision));
     return res as T;
   }
+}
+
+/** The forwarded call that promotes a learner on the leader. */
+const PROMOTE_CALL = 'cairn.member-promote';
+
+function toPbMember(m: ClusterMember): pb.Member {
+  return {
+    ID: m.id.toString(),
+    name: m.name,
+    peerURLs: m.peerUrls,
+    clientURLs: m.clientUrls,
+    isLearner: !!m.isLearner,
+  };
 }
 
 function prepareDataDir(dataDir: string, dbDir: string): void {

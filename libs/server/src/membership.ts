@@ -7,6 +7,7 @@ export interface ClusterMember {
   name: string;
   peerUrls: string[];
   clientUrls: string[];
+  isLearner?: boolean;
 }
 
 const MEMBERS_KEY = metaKey('cluster-members');
@@ -17,9 +18,12 @@ const MEMBERS_KEY = metaKey('cluster-members');
  */
 export class Membership {
   private readonly members = new Map<bigint, ClusterMember>();
+  /** Ids removed from the cluster: never reused (etcd's ErrIDRemoved). */
+  private readonly removed = new Set<bigint>();
 
-  constructor(members: ClusterMember[]) {
+  constructor(members: ClusterMember[], removed: bigint[] = []) {
     for (const m of members) this.members.set(m.id, m);
+    for (const id of removed) this.removed.add(id);
   }
 
   /** The members of a new cluster from --initial-cluster (name -> peer URLs). */
@@ -37,8 +41,14 @@ export class Membership {
   static load(engine: Engine): Membership | undefined {
     const raw = engine.get(MEMBERS_KEY);
     if (!raw) return undefined;
-    const list = JSON.parse(raw.toString('utf8')) as (Omit<ClusterMember, 'id'> & { id: string })[];
-    return new Membership(list.map((m) => ({ ...m, id: BigInt(m.id) })));
+    const saved = JSON.parse(raw.toString('utf8')) as {
+      members: (Omit<ClusterMember, 'id'> & { id: string })[];
+      removed: string[];
+    };
+    return new Membership(
+      saved.members.map((m) => ({ ...m, id: BigInt(m.id) })),
+      saved.removed.map((id) => BigInt(id)),
+    );
   }
 
   list(): ClusterMember[] {
@@ -60,6 +70,86 @@ export class Membership {
     return peers;
   }
 
+  isRemoved(id: bigint): boolean {
+    return this.removed.has(id);
+  }
+
+  /** The member whose peer URLs include one of `urls`, other than `except`. */
+  usingPeerUrl(urls: string[], except?: bigint): ClusterMember | undefined {
+    for (const m of this.members.values()) {
+      if (m.id !== except && m.peerUrls.some((u) => urls.includes(u))) return m;
+    }
+    return undefined;
+  }
+
+  /**
+   * etcd's check before adding a voter (strict reconfiguration): the voters that have started
+   * (published their name) must be a quorum of the voters that would result; a cluster of one
+   * may always grow (to restore data into a new cluster).
+   */
+  startedQuorumAfterAddingVoter(): boolean {
+    const { voters, started } = this.countVoters();
+    if (voters === 1 && started === 1) return true;
+    return started >= Math.floor((voters + 1) / 2) + 1;
+  }
+
+  /** etcd's check before promoting a learner, which counts as started. */
+  startedQuorumAfterPromoting(): boolean {
+    const { voters, started } = this.countVoters();
+    return started + 1 >= Math.floor((voters + 1) / 2) + 1;
+  }
+
+  private countVoters(): { voters: number; started: number } {
+    let voters = 0;
+    let started = 0;
+    for (const m of this.members.values()) {
+      if (m.isLearner) continue;
+      voters++;
+      if (m.name !== '') started++;
+    }
+    return { voters, started };
+  }
+
+  /** etcd's check before removing a voter: the started voters left must still be a quorum. */
+  startedQuorumAfterRemoving(id: bigint): boolean {
+    const target = this.members.get(id);
+    if (!target || target.isLearner) return true;
+    let voters = 0;
+    let started = 0;
+    for (const m of this.members.values()) {
+      if (m.isLearner || m.id === id) continue;
+      voters++;
+      if (m.name !== '') started++;
+    }
+    return started >= Math.floor(voters / 2) + 1;
+  }
+
+  learnerCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.isLearner) n++;
+    return n;
+  }
+
+  add(member: ClusterMember): void {
+    this.members.set(member.id, member);
+  }
+
+  remove(id: bigint): void {
+    this.members.delete(id);
+    this.removed.add(id);
+  }
+
+  /** A learner becomes a voter. */
+  promote(id: bigint): void {
+    const m = this.members.get(id);
+    if (m) m.isLearner = false;
+  }
+
+  updatePeerUrls(id: bigint, peerUrls: string[]): void {
+    const m = this.members.get(id);
+    if (m) m.peerUrls = [...peerUrls];
+  }
+
   /** Records a member's name and client URLs (a published attributes entry); ignores unknown ids. */
   publish(id: bigint, name: string, clientUrls: string[]): boolean {
     const m = this.members.get(id);
@@ -71,7 +161,8 @@ export class Membership {
 
   /** The write that records the current list. */
   saveOp(): EngineOp {
-    const list = this.list().map((m) => ({ ...m, id: m.id.toString() }));
-    return { type: 'put', key: MEMBERS_KEY, value: Buffer.from(JSON.stringify(list)) };
+    const members = this.list().map((m) => ({ ...m, id: m.id.toString() }));
+    const removed = [...this.removed].map((id) => id.toString());
+    return { type: 'put', key: MEMBERS_KEY, value: Buffer.from(JSON.stringify({ members, removed })) };
   }
 }

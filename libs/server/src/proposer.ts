@@ -1,5 +1,7 @@
 import { ApplyResult } from './applier';
+import { ConfChangeType } from '../../raft/src';
 import { InternalRequest } from './internal-request';
+import { ClusterMember } from './membership';
 
 /** Runs on the leader for a call made on any member; `from` is the calling member's id. */
 export type LeaderCallHandler = (payload: Buffer, from: bigint) => Promise<Uint8Array>;
@@ -18,6 +20,10 @@ export interface Proposer {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly leaderId: bigint;
+  /** Proposes a membership change; resolves once applied (see RaftProposer.changeMembership). */
+  changeMembership(type: ConfChangeType, nodeId: bigint, member?: ClusterMember): Promise<void>;
+  /** On the leader: how far `id`'s log matches the leader's. */
+  matchOf(id: bigint): { match: bigint; leaderMatch: bigint } | undefined;
   /** Whether `id` is a voting member. */
   isVoter(id: bigint): boolean;
   /** On the leader: hands leadership to `id`; resolves once it leads (etcd's MoveLeader). */

@@ -6,7 +6,14 @@ import {
   RaftDriver,
   ReadTimeoutError,
 } from '../../consensus/src';
-import { Entry, EntryType, ProposalDroppedError } from '../../raft/src';
+import {
+  ConfChange,
+  ConfChangeType,
+  ConfChangeV2,
+  Entry,
+  EntryType,
+  ProposalDroppedError,
+} from '../../raft/src';
 import { Engine, EngineOp } from '../../storage/src';
 import { AppliedEntry, Applier, ApplyResult } from './applier';
 import { Errors, EtcdError, GrpcCode } from './etcd-errors';
@@ -17,7 +24,8 @@ import {
   encodeInternalRequest,
 } from './internal-request';
 import { Logger } from './logger';
-import { Membership } from './membership';
+import { ClusterMember, Membership } from './membership';
+import { applyToMembership, checkConfChange, encodeMemberContext } from './membership-changes';
 import { LeaderCallHandler, Proposer } from './proposer';
 
 export interface RaftProposerOptions {
@@ -79,6 +87,10 @@ export class RaftProposer implements Proposer {
   private clock = Date.now();
   private readonly sweeper: NodeJS.Timeout;
   private readonly leaderCalls = new Map<string, LeaderCallHandler>();
+  /** Membership changes proposed here, by conf change id, until applied. */
+  private readonly confWaiters = new Map<bigint, { resolve: () => void; reject: (e: unknown) => void }>();
+  /** A conf change was applied since the last batch: record the members and Raft's configuration with it. */
+  private membershipChanged = false;
 
   private constructor(
     private readonly applier: Applier,
@@ -129,6 +141,7 @@ export class RaftProposer implements Proposer {
         readTimeoutMs: proposer.timeoutMs,
         snapshotEntries: opts.snapshotCount,
         send: transport ? (messages) => transport.send(messages) : undefined,
+        onConfChange: (cc) => proposer.onConfChange(cc),
         // Accepted proposals wait for their apply, which will not come now.
         onFailure: () => proposer.failWaiters(),
         logger: opts.logger,
@@ -201,6 +214,72 @@ export class RaftProposer implements Proposer {
       this.forget(w);
       w.reject(Errors.timeout());
     }
+  }
+
+  /**
+   * Proposes a membership change of `nodeId` (the member it adds or updates travels in the
+   * change's context); resolves once applied here, or rejects with etcd's error for a change
+   * the members refused when applying it.
+   */
+  changeMembership(type: ConfChangeType, nodeId: bigint, member?: ClusterMember): Promise<void> {
+    if (this.stopped) return Promise.reject(Errors.stopped());
+    const id = BigInt(longToDecimal(this.nextIdLong()));
+    const cc: ConfChange = {
+      type,
+      nodeId,
+      context: member ? encodeMemberContext(member) : new Uint8Array(0),
+      id,
+    };
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.confWaiters.delete(id)) reject(Errors.timeout());
+      }, this.timeoutMs);
+      const settle = {
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (e: unknown) => (clearTimeout(timer), reject(e)),
+      };
+      this.confWaiters.set(id, settle);
+      try {
+        this.driver.proposeConfChange(cc);
+      } catch (err) {
+        this.confWaiters.delete(id);
+        settle.reject(toEtcdError(err));
+      }
+    });
+  }
+
+  /** On the leader: how far a member's log matches the leader's (for promoting learners). */
+  matchOf(id: bigint): { match: bigint; leaderMatch: bigint } | undefined {
+    return this.driver.matchOf(id);
+  }
+
+  /** A committed conf change, in log order: checked and applied to the member list as etcd does. */
+  private onConfChange(cc: ConfChange | ConfChangeV2): boolean {
+    // Cairn proposes single changes only.
+    if ('changes' in cc) return true;
+    const refusal = checkConfChange(this.opts.membership, cc);
+    const waiter = this.confWaiters.get(cc.id);
+    this.confWaiters.delete(cc.id);
+    if (refusal) {
+      waiter?.reject(refusal);
+      return false;
+    }
+    applyToMembership(this.opts.membership, cc);
+    this.membershipChanged = true;
+    const self = this.opts.memberId;
+    if (cc.type === ConfChangeType.RemoveNode) {
+      if (cc.nodeId === self) this.opts.logger.error('this member was removed from the cluster');
+      else this.transport?.removePeer(cc.nodeId);
+    } else if (cc.nodeId !== self) {
+      const m = this.opts.membership.get(cc.nodeId);
+      // A new member, or new URLs (a promoted learner keeps its link).
+      if (m && (cc.type === ConfChangeType.UpdateNode || !this.transport?.peerIds.includes(m.id))) {
+        this.transport?.addPeer(m.id, m.peerUrls);
+      }
+    }
+    // Settled after the batch that records it is written (apply runs right after this).
+    if (waiter) queueMicrotask(waiter.resolve);
+    return true;
   }
 
   isVoter(id: bigint): boolean {
@@ -300,6 +379,10 @@ export class RaftProposer implements Proposer {
         }
       }
       batch[i] = { index: Number(e.index), request };
+    }
+    if (this.membershipChanged) {
+      this.membershipChanged = false;
+      membershipOps = [this.opts.membership.saveOp(), this.driver.confStateOp()];
     }
     const results = this.applier.applyBatch(batch, membershipOps);
     for (let i = 0; i < entries.length; i++) {
