@@ -2,7 +2,7 @@
 // replication, reads on followers, leader loss, restart and catch-up, etcdctl across endpoints.
 import { etcdctl } from '../etcdctl/ctl';
 import { EtcdApi, connect, settle } from '../support/etcd-api';
-import { FAST_RAFT, MemberProcess, startCluster } from '../support/members';
+import { FAST_RAFT, MemberProcess, freePort, startCluster, startMember } from '../support/members';
 
 jest.setTimeout(120_000);
 
@@ -208,5 +208,105 @@ describe('a member that lost its quorum', () => {
     const read = await settle(alone.api.kv.Range({ key: Buffer.from('k') }));
     expect(read.error).toEqual({ code: 14, details: 'etcdserver: no leader' });
     expect(await get(alone, 'k', true)).toBe('v');
+  });
+});
+
+describe('membership changes in a running cluster', () => {
+  let nodes: Node[];
+  let joined: Node | undefined;
+  beforeAll(async () => {
+    nodes = await open('cairn', 3);
+  });
+  afterAll(async () => {
+    await close(joined ? [...nodes, joined] : nodes);
+  });
+
+  it('adds a learner that joins with --initial-cluster-state existing, catches up, is promoted, then a member is removed', async () => {
+    for (let i = 0; i < 50; i++)
+      await nodes[i % 3].api.kv.Put({ key: Buffer.from(`grow-${i}`), value: Buffer.from(String(i)) });
+    const leaderId = await agreedLeader(nodes);
+    const ids = await Promise.all(nodes.map(memberId));
+    const follower = nodes[(ids.indexOf(leaderId) + 1) % 3];
+
+    const ports = { client: await freePort(), peer: await freePort() };
+    const peerUrl = `http://127.0.0.1:${ports.peer}`;
+    const added = await etcdctl(follower.member.endpoint, [
+      'member',
+      'add',
+      'm4',
+      '--learner',
+      `--peer-urls=${peerUrl}`,
+    ]);
+    expect(added.code).toBe(0);
+    const initialCluster = /ETCD_INITIAL_CLUSTER="(.*)"/.exec(added.stdout)?.[1];
+    expect(initialCluster).toContain(`m4=${peerUrl}`);
+    const newId = BigInt(`0x${/Member ([0-9a-f]+) added/.exec(added.stdout)![1]}`).toString();
+
+    const m4 = await startMember('cairn', {
+      name: 'm4',
+      ports,
+      initialCluster,
+      extraArgs: ['--initial-cluster-state', 'existing', ...FAST_RAFT],
+    });
+    joined = { member: m4, api: connect(m4.endpoint) };
+    const status = await joined.api.maintenance.Status({});
+    expect(String(status.header.member_id)).toBe(newId);
+    expect(status.isLearner).toBe(true);
+    expect(String(status.header.cluster_id)).toBe(
+      String((await follower.api.maintenance.Status({})).header.cluster_id),
+    );
+    // A learner replicates everything, serves serializable reads, refuses the rest as etcd does.
+    for (let i = 0; i < 100 && (await get(joined, 'grow-49', true)) === undefined; i++) await sleep(100);
+    for (let i = 0; i < 50; i++) expect(await get(joined, `grow-${i}`, true)).toBe(String(i));
+    const learnerError = { code: 14, details: 'etcdserver: rpc not supported for learner' };
+    expect((await settle(joined.api.kv.Range({ key: Buffer.from('grow-1') }))).error).toEqual(learnerError);
+    expect(
+      (await settle(joined.api.kv.Put({ key: Buffer.from('x'), value: Buffer.from('y') }))).error,
+    ).toEqual(learnerError);
+
+    // Promoted through a follower (the leader decides: the learner is in sync by now).
+    let promoted = await settle(follower.api.cluster.MemberPromote({ ID: newId }));
+    for (let i = 0; i < 50 && promoted.error; i++) {
+      await sleep(100);
+      promoted = await settle(follower.api.cluster.MemberPromote({ ID: newId }));
+    }
+    expect(promoted.error).toBeUndefined();
+    expect(promoted.ok.members.find((m: { ID: string }) => String(m.ID) === newId)?.isLearner).toBe(false);
+    for (let i = 0; i < 50 && (await joined.api.maintenance.Status({})).isLearner; i++) await sleep(100);
+    await joined.api.kv.Put({ key: Buffer.from('from-m4'), value: Buffer.from('voter') });
+    for (const n of [...nodes, joined]) expect(await get(n, 'from-m4')).toBe('voter');
+    const list = await etcdctl(nodes.map((n) => n.member.endpoint).join(','), ['member', 'list']);
+    expect(list.stdout.trim().split('\n')).toHaveLength(4);
+    expect(list.stdout).toContain(`, started, m4, ${peerUrl}, http://${m4.endpoint}, false`);
+
+    // Remove a follower that is not m4; the three left go on.
+    const victim = nodes.find((n, i) => ids[i] !== leaderId && n !== follower)!;
+    const victimId = ids[nodes.indexOf(victim)];
+    const removed = await follower.api.cluster.MemberRemove({ ID: victimId });
+    expect(removed.members.map((m: { ID: string }) => String(m.ID))).not.toContain(victimId);
+    await victim.member.kill('SIGKILL');
+    const rest = [...nodes.filter((n) => n !== victim), joined];
+    await rest[0].api.kv.Put({ key: Buffer.from('after-remove'), value: Buffer.from('ok') });
+    for (const n of rest) {
+      expect(await get(n, 'after-remove')).toBe('ok');
+      const members = (await n.api.cluster.MemberList({})).members.map((m: { ID: string }) => String(m.ID));
+      expect(members.sort()).toEqual([...ids.filter((id) => id !== victimId), newId].sort());
+    }
+    // A removed id cannot come back.
+    const again = await settle(follower.api.cluster.MemberRemove({ ID: victimId }));
+    expect(again.error).toEqual({ code: 5, details: 'etcdserver: member not found' });
+
+    // The new configuration survives restarts: m4 restarts as a voter of the same three.
+    joined.api.close();
+    const restarted = await joined.member.restart();
+    joined = { member: restarted, api: connect(restarted.endpoint) };
+    const after = await joined.api.maintenance.Status({});
+    expect(after.isLearner).toBe(false);
+    const members = (await joined.api.cluster.MemberList({})).members.map((m: { ID: string }) =>
+      String(m.ID),
+    );
+    expect(members.sort()).toEqual([...ids.filter((id) => id !== victimId), newId].sort());
+    await joined.api.kv.Put({ key: Buffer.from('after-restart'), value: Buffer.from('ok') });
+    expect(await get(rest[0], 'after-restart')).toBe('ok');
   });
 });

@@ -2,6 +2,6 @@
 export { RaftLogStore, ENTRY_PREFIX, entryKey } from './raft-log-store';
 export type { PersistRequest } from './raft-log-store';
 export { RaftDriver, DriverStoppedError, ReadTimeoutError } from './raft-driver';
-export { PeerTransport, PeerCallError } from './peer-transport';
+export { PeerTransport, PeerCallError, fetchMembers } from './peer-transport';
 export type { PeerListener, PeerTransportOptions, PeerTransportSink, CallHandler } from './peer-transport';
 export type { RaftDriverOptions, ConsensusLogger } from './raft-driver';

@@ -16,6 +16,12 @@ const root = protobuf.loadSync(peerProtoFile());
 const MessageBatch = root.lookupType('cairn.peer.MessageBatch');
 const CallRequest = root.lookupType('cairn.peer.CallRequest');
 const CallResponse = root.lookupType('cairn.peer.CallResponse');
+const MembersResponse = root.lookupType('cairn.peer.MembersResponse');
+
+export interface MembersAnswer {
+  clusterId: bigint;
+  members: Uint8Array;
+}
 
 /** Metadata keys every peer call carries: the sender's cluster and member ids (decimal). */
 export const CLUSTER_ID_HEADER = 'cairn-cluster-id';
@@ -49,6 +55,22 @@ export const PEER_SERVICE = {
     responseSerialize: (payload: Uint8Array) => Buffer.from(CallResponse.encode({ payload }).finish()),
     responseDeserialize: (buf: Buffer) =>
       (CallResponse.decode(buf) as unknown as { payload: Uint8Array }).payload,
+  },
+  Members: {
+    path: '/cairn.peer.Peer/Members',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: () => EMPTY,
+    requestDeserialize: () => ({}),
+    responseSerialize: (a: MembersAnswer) =>
+      Buffer.from(MembersResponse.encode({ clusterId: a.clusterId.toString(), members: a.members }).finish()),
+    responseDeserialize: (buf: Buffer): MembersAnswer => {
+      const m = MembersResponse.toObject(MembersResponse.decode(buf), { longs: String }) as {
+        clusterId?: string;
+        members?: Uint8Array;
+      };
+      return { clusterId: BigInt(m.clusterId ?? '0'), members: m.members ?? new Uint8Array(0) };
+    },
   },
 } satisfies grpc.ServiceDefinition;
 

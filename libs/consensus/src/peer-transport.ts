@@ -4,6 +4,7 @@ import {
   CLUSTER_ID_HEADER,
   CallRequestMessage,
   MEMBER_ID_HEADER,
+  MembersAnswer,
   PEER_SERVICE,
   PeerClient,
   peerTarget,
@@ -33,6 +34,8 @@ export interface PeerTransportOptions {
   /** The other members: id -> peer URLs. */
   peers: Map<bigint, string[]>;
   sink: PeerTransportSink;
+  /** The member list Peer.Members serves (encoded by the caller's layer). */
+  members?: () => Uint8Array;
   /** Messages queued per peer before new ones are dropped (etcd's stream buffer is 4096). */
   queueLimit?: number;
   logger?: ConsensusLogger;
@@ -90,6 +93,10 @@ export class PeerTransport {
         call: grpc.ServerUnaryCall<CallRequestMessage, Uint8Array>,
         cb: grpc.sendUnaryData<Uint8Array>,
       ) => void t.serveCall(call, cb),
+      Members: (_call: grpc.ServerUnaryCall<object, MembersAnswer>, cb: grpc.sendUnaryData<MembersAnswer>) =>
+        opts.members
+          ? cb(null, { clusterId: opts.clusterId, members: opts.members() })
+          : cb({ code: grpc.status.UNIMPLEMENTED, details: 'no member list here' }),
     });
     try {
       for (const l of opts.listen) {
@@ -220,6 +227,25 @@ export class PeerTransport {
       cb({ code, details: err instanceof Error ? err.message : String(err) });
     }
   }
+}
+
+/**
+ * Asks the member at `url` for its cluster id and member list (Peer.Members), as a member
+ * joining an existing cluster does before it has an identity.
+ */
+export function fetchMembers(url: string, timeoutMs: number): Promise<MembersAnswer> {
+  const client = new PeerClient(
+    peerTarget(url),
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & Record<string, (...args: unknown[]) => void>;
+  return new Promise<MembersAnswer>((ok, fail) => {
+    client.Members(
+      {},
+      { deadline: new Date(Date.now() + timeoutMs) },
+      (err: grpc.ServiceError | null, res: MembersAnswer) =>
+        err ? fail(new PeerCallError(err.code, err.details)) : ok(res),
+    );
+  }).finally(() => client.close());
 }
 
 /** The outgoing side to one peer: a bounded queue drained into one long-lived stream. */

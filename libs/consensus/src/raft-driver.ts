@@ -47,6 +47,8 @@ export interface RaftDriverOptions {
   engine: Engine;
   /** Voters of a new cluster, used only when the log is empty (first start). */
   bootstrapVoters: bigint[];
+  /** Learners at that start (a member joining as a learner). */
+  bootstrapLearners?: bigint[];
   /** Index of the last entry the state machine has applied (durably, with its effects). */
   applied: bigint;
   /**
@@ -114,6 +116,7 @@ export class RaftDriver {
   private applied: bigint;
   private confState!: ConfState;
   private peered = false;
+  private learner = false;
   private readonly startCommit: bigint;
   private readonly logger: ConsensusLogger;
   private readonly snapshotEntries: bigint;
@@ -156,7 +159,13 @@ export class RaftDriver {
   static async open(opts: RaftDriverOptions): Promise<RaftDriver> {
     const log = await RaftLogStore.open(opts.engine);
     // A store that predates the log (or was restored) starts the log after what it applied.
-    if (log.isEmpty()) await log.bootstrap(opts.bootstrapVoters, opts.applied > 1n ? opts.applied : 1n);
+    if (log.isEmpty()) {
+      await log.bootstrap(
+        opts.bootstrapVoters,
+        opts.applied > 1n ? opts.applied : 1n,
+        opts.bootstrapLearners,
+      );
+    }
     const driver = new RaftDriver(opts, log);
     const { voters, votersOutgoing } = driver.confState;
     // A cluster of one need not wait an election timeout: nobody else can lead it.
@@ -190,6 +199,11 @@ export class RaftDriver {
   /** Whether the configuration has members besides this one (kept current on conf changes). */
   get hasPeers(): boolean {
     return this.peered;
+  }
+
+  /** Whether this member is a learner of the current configuration. */
+  get isLearner(): boolean {
+    return this.learner;
   }
 
   /** The write recording the current configuration: write it with the applied index. */
@@ -403,6 +417,7 @@ export class RaftDriver {
     const ids = new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing]);
     ids.delete(this.opts.id);
     this.peered = ids.size > 0;
+    this.learner = cs.learners.includes(this.opts.id);
   }
 
   private send(messages: Message[]): void {

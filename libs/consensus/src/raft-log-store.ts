@@ -124,12 +124,12 @@ export class RaftLogStore implements Storage {
    * `index` (1 for a new member, as bootstrapStorage does; the applied index of a store that
    * predates the Raft log), term 1, so the first election moves to term 2 as etcd's does.
    */
-  async bootstrap(voters: bigint[], index = 1n): Promise<void> {
+  async bootstrap(voters: bigint[], index = 1n, learners: bigint[] = []): Promise<void> {
     if (!this.isEmpty()) throw new Error('raft log is not empty: cannot bootstrap');
     if (index <= 1n) {
-      bootstrapStorage(this.mem, voters);
+      bootstrapStorage(this.mem, voters, learners);
     } else {
-      const confState = { ...emptyConfState(), voters: [...voters] };
+      const confState = { ...emptyConfState(), voters: [...voters], learners: [...learners] };
       this.mem.applySnapshot({ data: EMPTY_BYTES, metadata: { index, term: 1n, confState } });
       this.mem.setHardState({ term: 1n, vote: NONE, commit: index });
     }

@@ -70,6 +70,7 @@ export const Errors = {
       GrpcCode.FAILED_PRECONDITION,
       'etcdserver: can only promote a learner member which is in sync with leader',
     ),
+  notSupportedForLearner: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: rpc not supported for learner'),
   tooManyLearners: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: too many learner members in cluster'),
 };
 

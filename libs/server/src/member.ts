@@ -8,17 +8,9 @@ import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
 import { AlarmAction, AlarmType } from './etcd-types';
-import {
-  Identity,
-  MemberAttributes,
-  computeClusterId,
-  computeMemberId,
-  loadAttributes,
-  loadIdentity,
-  saveAttributes,
-  saveIdentity,
-} from './identity';
+import { Identity, MemberAttributes, loadAttributes, loadIdentity, saveAttributes } from './identity';
 import { InternalRequest } from './internal-request';
+import { bootstrap } from './bootstrap';
 import { Logger, silentLogger } from './logger';
 import { ClusterMember, Membership } from './membership';
 import { newMemberId, validPeerUrls } from './membership-changes';
@@ -92,11 +84,14 @@ export class Member {
     try {
       const store = await MvccStore.open(engine);
       const stored = loadIdentity(engine);
-      const identity = stored ?? (await bootstrapIdentity(engine, config));
+      const boot = stored ? undefined : await bootstrap(engine, config);
+      const identity = stored ?? boot!.identity;
       const attributes = await publishAttributes(engine, config);
       // A data directory from before the member list was recorded holds a cluster of one.
       const membership =
-        Membership.load(engine) ?? new Membership([{ id: identity.memberId, ...attributes }]);
+        boot?.membership ??
+        Membership.load(engine) ??
+        new Membership([{ id: identity.memberId, ...attributes }]);
       const alarms = await AlarmStore.load(engine);
       const applier = new Applier(store, alarms);
       const proposer = await RaftProposer.open(engine, applier, {
@@ -107,7 +102,8 @@ export class Member {
         electionTimeoutMs: config.electionTimeoutMs ?? 1000,
         snapshotCount: config.snapshotCount,
         membership,
-        bootstrapVoters: membership.ids(),
+        bootstrapVoters: membership.list().flatMap((m) => (m.isLearner ? [] : [m.id])),
+        bootstrapLearners: membership.list().flatMap((m) => (m.isLearner ? [m.id] : [])),
         peerListeners: config.peerListeners,
         logger,
       });
@@ -149,6 +145,7 @@ export class Member {
   }
 
   async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
+    if (!req.serializable && this.proposer.isLearner) throw Errors.notSupportedForLearner();
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
     try {
       const { revision, result } = this.store.range(convert.rangeRequest(req));
@@ -187,6 +184,7 @@ export class Member {
   async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
     // etcd checks every txn, read-only ones too (their cost is 0).
     if (this.overQuota(txnCost(req))) await this.refuseNoSpace();
+    if (this.proposer.isLearner && !isSerializableTxn(req)) throw Errors.notSupportedForLearner();
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
@@ -203,6 +201,7 @@ export class Member {
   }
 
   async compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {
+    if (this.proposer.isLearner) throw Errors.notSupportedForLearner();
     const result = await this.proposer.propose({ compaction: req });
     if (result.error) throw result.error;
     if (req.physical && result.done) await result.done;
@@ -257,8 +256,9 @@ export class Member {
 
   /** Cluster.MemberPromote: decided on the leader, which knows how far the learner's log is. */
   async memberPromote(req: pb.MemberPromoteRequest): Promise<pb.MembersResponse> {
-    await this.proposer.callLeader(PROMOTE_CALL, Buffer.from(String(BigInt(req.ID ?? 0))));
-    return { header: this.clusterHeader(), members: this.memberInfos() };
+    // The answer lists the members as the leader knows them once it applied the promotion.
+    const members = await this.proposer.callLeader(PROMOTE_CALL, Buffer.from(String(BigInt(req.ID ?? 0))));
+    return { header: this.clusterHeader(), members: Membership.fromJson(members).list().map(toPbMember) };
   }
 
   /** On the leader: etcd's learner readiness (its log within 90% of the leader's) and promotion. */
@@ -271,7 +271,7 @@ export class Member {
     if (!member.isLearner) throw Errors.memberNotLearner();
     if (!this.membership.startedQuorumAfterPromoting()) throw Errors.memberNotEnoughStarted();
     await this.proposer.changeMembership(ConfChangeType.AddNode, id, { ...member, isLearner: false });
-    return new Uint8Array(0);
+    return this.membership.toJson();
   }
 
   private clusterHeader(): pb.ClusterHeader {
@@ -425,7 +425,7 @@ export class Member {
       raftAppliedIndex: String(this.proposer.appliedIndex),
       errors: this.alarms.list().map(formatAlarm),
       dbSizeInUse: String(inUse),
-      isLearner: false,
+      isLearner: this.proposer.isLearner,
     };
   }
 
@@ -438,6 +438,7 @@ export class Member {
   }
 
   private async write<T>(request: Omit<InternalRequest, 'id'>): Promise<T> {
+    if (this.proposer.isLearner) throw Errors.notSupportedForLearner();
     const result = await this.proposer.propose(request);
     if (result.error) throw result.error instanceof MvccError ? fromMvccError(result.error) : result.error;
     return this.withHeader(result);
@@ -471,32 +472,6 @@ function prepareDataDir(dataDir: string, dbDir: string): void {
   } catch (err) {
     throw new Error(`cannot access data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-/**
- * A first start: the member and cluster ids from --initial-cluster, as etcd derives them, and
- * the initial member list, recorded before the identity (the mark of a bootstrapped member).
- */
-async function bootstrapIdentity(engine: Engine, config: MemberConfig): Promise<Identity> {
-  if (config.initialClusterState === 'existing') {
-    throw new Error('joining an existing cluster (--initial-cluster-state existing) is not supported yet');
-  }
-  const ownUrls = config.initialCluster[config.name];
-  if (!ownUrls)
-    throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
-  const membership = Membership.fromInitialCluster(config.initialCluster, config.initialClusterToken);
-  const identity = {
-    memberId: computeMemberId(ownUrls, config.initialClusterToken),
-    clusterId: computeClusterId(membership.ids()),
-  };
-  await engine.writeSynced([membership.saveOp()]);
-  // One synced write: a member never has an identity without its attributes.
-  await saveIdentity(engine, identity, {
-    name: config.name,
-    peerUrls: ownUrls,
-    clientUrls: config.clientUrls ?? [],
-  });
-  return identity;
 }
 
 /**

@@ -51,6 +51,18 @@ export class Membership {
     );
   }
 
+  /** The members as Peer.Members serves them to a joining member. */
+  toJson(): Buffer {
+    return Buffer.from(JSON.stringify(this.list().map((m) => ({ ...m, id: m.id.toString() }))));
+  }
+
+  static fromJson(data: Uint8Array): Membership {
+    const list = JSON.parse(Buffer.from(data).toString('utf8')) as (Omit<ClusterMember, 'id'> & {
+      id: string;
+    })[];
+    return new Membership(list.map((m) => ({ ...m, id: BigInt(m.id) })));
+  }
+
   list(): ClusterMember[] {
     return [...this.members.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

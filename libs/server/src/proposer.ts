@@ -20,6 +20,8 @@ export interface Proposer {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly leaderId: bigint;
+  /** This member is a learner: it serves serializable reads and Status only, as in etcd. */
+  readonly isLearner: boolean;
   /** Proposes a membership change; resolves once applied (see RaftProposer.changeMembership). */
   changeMembership(type: ConfChangeType, nodeId: bigint, member?: ClusterMember): Promise<void>;
   /** On the leader: how far `id`'s log matches the leader's. */

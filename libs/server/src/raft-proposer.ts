@@ -38,8 +38,9 @@ export interface RaftProposerOptions {
   snapshotCount?: number;
   /** The cluster's members; updated as attribute entries are applied. */
   membership: Membership;
-  /** Voters of a new cluster (first start only). */
+  /** Voters and learners of a new (or joined) cluster (first start only). */
   bootstrapVoters: bigint[];
+  bootstrapLearners?: bigint[];
   /** --listen-peer-urls; no peer transport when absent. */
   peerListeners?: PeerListener[];
   logger: Logger;
@@ -120,6 +121,7 @@ export class RaftProposer implements Proposer {
           clusterId: opts.clusterId,
           listen: opts.peerListeners,
           peers: opts.membership.peersOf(opts.memberId),
+          members: () => opts.membership.toJson(),
           // Messages that arrive before the driver exists are lost: Raft sends again.
           sink: {
             deliver: (messages) => proposer.driver?.step(messages),
@@ -134,6 +136,7 @@ export class RaftProposer implements Proposer {
         id: opts.memberId,
         engine,
         bootstrapVoters: opts.bootstrapVoters,
+        bootstrapLearners: opts.bootstrapLearners,
         applied: BigInt(applier.appliedIndex),
         apply: (entries) => proposer.apply(entries),
         heartbeatMs: opts.heartbeatIntervalMs,
@@ -166,6 +169,9 @@ export class RaftProposer implements Proposer {
   }
   get isLeader(): boolean {
     return this.driver.isLeader;
+  }
+  get isLearner(): boolean {
+    return this.driver.isLearner;
   }
 
   get term(): bigint {
