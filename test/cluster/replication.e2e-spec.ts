@@ -310,3 +310,38 @@ describe('membership changes in a running cluster', () => {
     expect(await get(rest[0], 'after-restart')).toBe('ok');
   });
 });
+
+describe('a member started with another --initial-cluster-token', () => {
+  it('belongs to another cluster: its peers refuse it, clearly, and the other two serve', async () => {
+    const specs = await Promise.all(
+      [1, 2, 3].map(async (i) => ({
+        name: `m${i}`,
+        ports: { client: await freePort(), peer: await freePort() },
+      })),
+    );
+    const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
+    const start = (i: number, token: string, readyTimeoutMs?: number) =>
+      startMember('cairn', {
+        ...specs[i],
+        initialCluster,
+        readyTimeoutMs,
+        extraArgs: ['--initial-cluster-token', token, ...FAST_RAFT],
+      });
+    const good = await Promise.allSettled([start(0, 'right'), start(1, 'right'), start(2, 'wrong', 5000)]);
+    const [a, b, odd] = good;
+    try {
+      expect(a.status).toBe('fulfilled');
+      expect(b.status).toBe('fulfilled');
+      // The odd one never hears from a leader of its own cluster, so it never serves.
+      expect(odd.status).toBe('rejected');
+      expect(String((odd as PromiseRejectedResult).reason)).toMatch(/cluster ID mismatch/);
+      const nodes = [a, b].map((r) => (r as PromiseFulfilledResult<MemberProcess>).value);
+      expect(nodes[0].log() + nodes[1].log()).toMatch(/refused a peer from another cluster/);
+      const api = connect(nodes[0].endpoint);
+      await api.kv.Put({ key: Buffer.from('k'), value: Buffer.from('v') });
+      api.close();
+    } finally {
+      await Promise.all(good.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    }
+  });
+});
