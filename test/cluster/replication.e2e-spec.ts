@@ -345,3 +345,34 @@ describe('a member started with another --initial-cluster-token', () => {
     }
   });
 });
+
+describe('--force-new-cluster', () => {
+  let nodes: Node[];
+  beforeAll(async () => {
+    nodes = await open('cairn', 3);
+  });
+  afterAll(() => close(nodes));
+
+  it('restarts a member of a dead cluster as a cluster of one with everything committed', async () => {
+    for (let i = 0; i < 20; i++)
+      await nodes[i % 3].api.kv.Put({ key: Buffer.from(`keep-${i}`), value: Buffer.from(String(i)) });
+    const { cluster_id: clusterId, member_id: id } = (await nodes[0].api.maintenance.Status({})).header;
+    await Promise.all(nodes.map((n) => n.member.kill('SIGKILL')));
+    nodes[0].api.close();
+    const alone = await nodes[0].member.restart(['--force-new-cluster']);
+    nodes[0] = { member: alone, api: connect(alone.endpoint) };
+    const status = await nodes[0].api.maintenance.Status({});
+    expect(String(status.leader)).toBe(String(id));
+    expect(String(status.header.cluster_id)).toBe(String(clusterId));
+    const members = (await nodes[0].api.cluster.MemberList({})).members;
+    expect(members.map((m: { ID: string }) => String(m.ID))).toEqual([String(id)]);
+    for (let i = 0; i < 20; i++) expect(await get(nodes[0], `keep-${i}`)).toBe(String(i));
+    await nodes[0].api.kv.Put({ key: Buffer.from('after-force'), value: Buffer.from('ok') });
+    // A later restart without the flag stays a cluster of one.
+    nodes[0].api.close();
+    const again = await nodes[0].member.restart();
+    nodes[0] = { member: again, api: connect(again.endpoint) };
+    expect(await get(nodes[0], 'after-force')).toBe('ok');
+    expect((await nodes[0].api.cluster.MemberList({})).members).toHaveLength(1);
+  });
+});

@@ -19,8 +19,8 @@ export interface MemberProcess {
   log(): string;
   /** Sends a signal and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the member again on the same ports and data directory. */
-  restart(): Promise<MemberProcess>;
+  /** Starts the member again on the same ports and data directory (with `moreArgs` if given). */
+  restart(moreArgs?: string[]): Promise<MemberProcess>;
   /** Stops the member and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -106,9 +106,15 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     child,
     log: () => output,
     kill,
-    restart: async () => {
+    restart: async (moreArgs: string[] = []) => {
       await kill();
-      return startMember(kind, { ...opts, name, dataDir, ports });
+      return startMember(kind, {
+        ...opts,
+        name,
+        dataDir,
+        ports,
+        extraArgs: [...(opts.extraArgs ?? []), ...moreArgs],
+      });
     },
     stop: async () => {
       await kill();

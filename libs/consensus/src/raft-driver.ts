@@ -14,7 +14,7 @@ import {
   StateType,
   decodeConfChangeEntry,
 } from '../../raft/src';
-import { Engine, EngineOp } from '../../storage/src';
+import { Engine } from '../../storage/src';
 import { RaftLogStore } from './raft-log-store';
 
 /** The logging surface the driver needs (the server's Logger fits). */
@@ -49,6 +49,8 @@ export interface RaftDriverOptions {
   bootstrapVoters: bigint[];
   /** Learners at that start (a member joining as a learner). */
   bootstrapLearners?: bigint[];
+  /** --force-new-cluster: an existing log restarts as a cluster of this member alone. */
+  forceNewCluster?: boolean;
   /** Index of the last entry the state machine has applied (durably, with its effects). */
   applied: bigint;
   /**
@@ -67,6 +69,8 @@ export interface RaftDriverOptions {
    * refuses changes that fail its membership checks at apply time.
    */
   onConfChange?: (cc: ConfChange | ConfChangeV2, entry: Entry) => boolean;
+  /** The configuration changed (also called at start): record it with the batch being applied. */
+  onConfState?: (cs: ConfState) => void;
   /** Sends messages to peers (none in a cluster of one). */
   send?: (messages: Message[]) => void;
   /** Applied entries kept in the log before it is truncated. */
@@ -165,6 +169,13 @@ export class RaftDriver {
         opts.applied > 1n ? opts.applied : 1n,
         opts.bootstrapLearners,
       );
+    } else if (opts.forceNewCluster) {
+      const { voters, learners, votersOutgoing } = log.initialState().confState;
+      const others = [...new Set([...voters, ...learners, ...votersOutgoing])].filter((id) => id !== opts.id);
+      opts.logger?.warn('forcing a new cluster of this member alone', {
+        removed: others.map((id) => id.toString(16)),
+      });
+      await log.forceNewCluster(others);
     }
     const driver = new RaftDriver(opts, log);
     const { voters, votersOutgoing } = driver.confState;
@@ -204,11 +215,6 @@ export class RaftDriver {
   /** Whether this member is a learner of the current configuration. */
   get isLearner(): boolean {
     return this.learner;
-  }
-
-  /** The write recording the current configuration: write it with the applied index. */
-  confStateOp(): EngineOp {
-    return RaftLogStore.confStateOp(this.confState);
   }
 
   /** Proposes a membership change; resolves once Raft accepted it (its apply follows). */
@@ -418,6 +424,7 @@ export class RaftDriver {
     ids.delete(this.opts.id);
     this.peered = ids.size > 0;
     this.learner = cs.learners.includes(this.opts.id);
+    this.opts.onConfState?.(cs);
   }
 
   private send(messages: Message[]): void {

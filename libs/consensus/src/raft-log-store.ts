@@ -9,9 +9,11 @@ import {
   Snapshot,
   Storage,
   bootstrapStorage,
+  ConfChangeType,
   decodeConfState,
   decodeHardState,
   decodeSnapshotMetadata,
+  encodeConfChange,
   encodeConfState,
   encodeHardState,
   encodeSnapshotMetadata,
@@ -204,6 +206,26 @@ export class RaftLogStore implements Storage {
     }
     if (req.entries.length > 0) this.mem.append(req.entries);
     if (req.hardState) this.mem.setHardState(req.hardState);
+  }
+
+  /**
+   * --force-new-cluster: replaces the entries past the commit index (never acknowledged) with
+   * committed conf changes removing `others`, durably, so this member restarts as a cluster of
+   * one with everything that was committed (nothing to do when it is one already).
+   */
+  async forceNewCluster(others: bigint[]): Promise<void> {
+    const hs = this.mem.hardStateSnapshot();
+    let index = hs.commit;
+    const entries: Entry[] = others.map((nodeId) => ({
+      term: hs.term,
+      index: ++index,
+      type: EntryType.ConfChange,
+      data: encodeConfChange({ type: ConfChangeType.RemoveNode, nodeId, context: EMPTY_BYTES, id: 0n }),
+    }));
+    if (entries.length === 0) return;
+    // Written over the uncommitted suffix; persist deletes whatever lies past them.
+    this.persist({ entries, hardState: { ...hs, commit: index } });
+    await this.engine.sync();
   }
 
   /** Convenience for tests and callers without a Ready: append entries (truncating a conflicting suffix). */

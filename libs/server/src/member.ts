@@ -30,6 +30,8 @@ export interface MemberConfig {
   initialClusterToken: string;
   /** --initial-cluster-state (default new). */
   initialClusterState?: 'new' | 'existing';
+  /** --force-new-cluster: restart an existing member as a cluster of itself alone. */
+  forceNewCluster?: boolean;
   /** --listen-peer-urls as host and port: the peer transport listens there (none when absent). */
   peerListeners?: { host: string; port: number }[];
   /** --snapshot-count: applied entries between Raft log truncations. */
@@ -105,6 +107,7 @@ export class Member {
         bootstrapVoters: membership.list().flatMap((m) => (m.isLearner ? [] : [m.id])),
         bootstrapLearners: membership.list().flatMap((m) => (m.isLearner ? [m.id] : [])),
         peerListeners: config.peerListeners,
+        forceNewCluster: config.forceNewCluster,
         logger,
       });
       const member = new Member(

@@ -4,12 +4,14 @@ import {
   PeerListener,
   PeerTransport,
   RaftDriver,
+  RaftLogStore,
   ReadTimeoutError,
 } from '../../consensus/src';
 import {
   ConfChange,
   ConfChangeType,
   ConfChangeV2,
+  ConfState,
   Entry,
   EntryType,
   ProposalDroppedError,
@@ -41,6 +43,8 @@ export interface RaftProposerOptions {
   /** Voters and learners of a new (or joined) cluster (first start only). */
   bootstrapVoters: bigint[];
   bootstrapLearners?: bigint[];
+  /** --force-new-cluster (see RaftDriverOptions). */
+  forceNewCluster?: boolean;
   /** --listen-peer-urls; no peer transport when absent. */
   peerListeners?: PeerListener[];
   logger: Logger;
@@ -92,6 +96,8 @@ export class RaftProposer implements Proposer {
   private readonly confWaiters = new Map<bigint, { resolve: () => void; reject: (e: unknown) => void }>();
   /** A conf change was applied since the last batch: record the members and Raft's configuration with it. */
   private membershipChanged = false;
+  /** Raft's configuration as of the entries being applied. */
+  private confState: ConfState | undefined;
 
   private constructor(
     private readonly applier: Applier,
@@ -137,6 +143,7 @@ export class RaftProposer implements Proposer {
         engine,
         bootstrapVoters: opts.bootstrapVoters,
         bootstrapLearners: opts.bootstrapLearners,
+        forceNewCluster: opts.forceNewCluster,
         applied: BigInt(applier.appliedIndex),
         apply: (entries) => proposer.apply(entries),
         heartbeatMs: opts.heartbeatIntervalMs,
@@ -145,6 +152,7 @@ export class RaftProposer implements Proposer {
         snapshotEntries: opts.snapshotCount,
         send: transport ? (messages) => transport.send(messages) : undefined,
         onConfChange: (cc) => proposer.onConfChange(cc),
+        onConfState: (cs) => (proposer.confState = cs),
         // Accepted proposals wait for their apply, which will not come now.
         onFailure: () => proposer.failWaiters(),
         logger: opts.logger,
@@ -388,7 +396,7 @@ export class RaftProposer implements Proposer {
     }
     if (this.membershipChanged) {
       this.membershipChanged = false;
-      membershipOps = [this.opts.membership.saveOp(), this.driver.confStateOp()];
+      membershipOps = [this.opts.membership.saveOp(), RaftLogStore.confStateOp(this.confState!)];
     }
     const results = this.applier.applyBatch(batch, membershipOps);
     for (let i = 0; i < entries.length; i++) {
