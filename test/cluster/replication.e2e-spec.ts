@@ -112,6 +112,15 @@ describe('a 3-member cluster', () => {
     expect(new Set([...status.stdout.matchAll(leaders)].map((m) => m[1])).size).toBe(1);
 
     // Members publish their client URLs through the log after they start, as etcd's do.
+    const health = await etcdctl(endpoints, ['endpoint', 'health']);
+    expect(health.code).toBe(0);
+    expect(health.stderr.match(/is healthy: successfully committed proposal/g)).toHaveLength(3);
+    const hashkv = await etcdctl(endpoints, ['endpoint', 'hashkv', '-w', 'json']);
+    expect(hashkv.code).toBe(0);
+    const hashes = (JSON.parse(hashkv.stdout) as { HashKV: { hash: number } }[]).map((r) => r.HashKV.hash);
+    expect(hashes).toHaveLength(3);
+    expect(new Set(hashes).size).toBe(1);
+
     let list = await etcdctl(endpoints, ['member', 'list', '-w', 'simple']);
     for (let i = 0; i < 100 && list.stdout.includes(', , false'); i++) {
       await sleep(100);
@@ -374,5 +383,35 @@ describe('--force-new-cluster', () => {
     nodes[0] = { member: again, api: connect(again.endpoint) };
     expect(await get(nodes[0], 'after-force')).toBe('ok');
     expect((await nodes[0].api.cluster.MemberList({})).members).toHaveLength(1);
+  });
+});
+
+describe('a leader cut off from its followers', () => {
+  let nodes: Node[];
+  beforeAll(async () => {
+    nodes = await open('cairn', 3);
+  });
+  afterAll(async () => {
+    for (const n of nodes ?? []) n.member.child.kill('SIGCONT');
+    await close(nodes);
+  });
+
+  it("fails a write it cannot commit with etcd's request timeout instead of hanging", async () => {
+    const leaderId = await agreedLeader(nodes);
+    const ids = await Promise.all(nodes.map(memberId));
+    const leader = nodes[ids.indexOf(leaderId)];
+    // Frozen followers: the leader appends the write but never hears back.
+    for (const n of nodes) if (n !== leader) n.member.child.kill('SIGSTOP');
+    const put = await settle(leader.api.kv.Put({ key: Buffer.from('never'), value: Buffer.from('x') }));
+    expect(put.error).toEqual({ code: 14, details: 'etcdserver: request timed out' });
+    for (const n of nodes) if (n !== leader) n.member.child.kill('SIGCONT');
+    // Back together, the cluster serves again.
+    await agreedLeader(nodes);
+    let ok = await settle(leader.api.kv.Put({ key: Buffer.from('again'), value: Buffer.from('y') }));
+    for (let i = 0; i < 50 && ok.error; i++) {
+      await sleep(100);
+      ok = await settle(leader.api.kv.Put({ key: Buffer.from('again'), value: Buffer.from('y') }));
+    }
+    expect(ok.error).toBeUndefined();
   });
 });

@@ -191,6 +191,8 @@ export class PeerTransport {
       return;
     }
     const me = this.opts.memberId;
+    // The peer is up: a link to it waiting out a backoff reconnects now.
+    this.links.get(BigInt(String(call.metadata.get(MEMBER_ID_HEADER)[0] ?? '0')))?.wake();
     call.on('data', (batch: Uint8Array[]) => {
       if (this.stopped) return;
       const messages: Message[] = [];
@@ -304,6 +306,16 @@ class PeerLink {
           err ? fail(new PeerCallError(err.code, err.details)) : ok(Buffer.from(res)),
       );
     });
+  }
+
+  /** Reconnects at once if waiting out a backoff. */
+  wake(): void {
+    if (!this.retry || this.closed) return;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.down = false;
+    this.backoffMs = MIN_BACKOFF_MS;
+    this.open();
   }
 
   close(): void {

@@ -107,7 +107,10 @@ export class RaftDriver {
   private proposals: Proposal[] = [];
   private reads: ReadWaiter[] = [];
   /** Read-index rounds sent to Raft, by context (oldest first), until their ReadState arrives. */
-  private readonly readRounds = new Map<string, { waiters: ReadWaiter[]; deadline: number }>();
+  private readonly readRounds = new Map<
+    string,
+    { waiters: ReadWaiter[]; deadline: number; retryAt: number }
+  >();
   private readonly readTimeoutMs: number;
   /** Answered rounds waiting for the apply loop to reach their index. */
   private readyReads: { index: bigint; waiters: ReadWaiter[] }[] = [];
@@ -120,6 +123,9 @@ export class RaftDriver {
   private applied: bigint;
   private confState!: ConfState;
   private peered = false;
+  private lastLeader = 0n;
+  /** When the current leader became known here (etcd's leadElectedTime). */
+  private leaderElectedAt = 0;
   private learner = false;
   private readonly startCommit: bigint;
   private readonly logger: ConsensusLogger;
@@ -210,6 +216,11 @@ export class RaftDriver {
   /** Whether the configuration has members besides this one (kept current on conf changes). */
   get hasPeers(): boolean {
     return this.peered;
+  }
+
+  /** Date.now() when this member last learned of a new leader. */
+  get leaderSince(): number {
+    return this.leaderElectedAt;
   }
 
   /** Whether this member is a learner of the current configuration. */
@@ -323,15 +334,42 @@ export class RaftDriver {
     this.kick();
   }
 
-  /** Fails read rounds that got no answer in time (the oldest first; stops at a live one). */
+  /**
+   * Fails read rounds that got no answer in time, and asks again (with a new context) for those
+   * unanswered for an election timeout: a request or answer lost between members would
+   * otherwise hold its reads until the timeout.
+   */
   private expireReads(): void {
     if (this.readRounds.size === 0) return;
     const now = Date.now();
-    for (const [key, round] of this.readRounds) {
-      if (round.deadline > now) break;
-      this.readRounds.delete(key);
-      const err = new ReadTimeoutError();
-      for (const w of round.waiters) w.reject(err);
+    for (const [key, round] of [...this.readRounds]) {
+      if (round.deadline <= now) {
+        this.readRounds.delete(key);
+        const err = new ReadTimeoutError();
+        for (const w of round.waiters) w.reject(err);
+      } else if (round.retryAt <= now) {
+        this.readRounds.delete(key);
+        this.requestReadIndex(round.waiters, round.deadline);
+      }
+    }
+  }
+
+  /** Sends one read-index request for `waiters`; they settle when its ReadState is applied. */
+  private requestReadIndex(waiters: ReadWaiter[], deadline: number): void {
+    // Unique across members: the leader tracks pending reads by context, and followers' rounds meet there.
+    const ctx = Buffer.allocUnsafe(16);
+    ctx.writeBigUInt64BE(this.opts.id, 0);
+    ctx.writeBigUInt64BE(this.nextReadCtx++, 8);
+    try {
+      this.node.readIndex(ctx);
+      this.readRounds.set(ctx.toString('latin1'), {
+        waiters,
+        deadline,
+        retryAt: Date.now() + this.opts.electionMs,
+      });
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      if (!(err instanceof ProposalDroppedError)) this.fail(err);
     }
   }
 
@@ -364,15 +402,7 @@ export class RaftDriver {
     if (this.reads.length > 0) {
       const waiters = this.reads;
       this.reads = [];
-      const ctx = Buffer.allocUnsafe(8);
-      ctx.writeBigUInt64BE(this.nextReadCtx++);
-      try {
-        this.node.readIndex(ctx);
-        this.readRounds.set(ctx.toString('latin1'), { waiters, deadline: Date.now() + this.readTimeoutMs });
-      } catch (err) {
-        for (const w of waiters) w.reject(err);
-        if (!(err instanceof ProposalDroppedError)) this.fail(err);
-      }
+      this.requestReadIndex(waiters, Date.now() + this.readTimeoutMs);
     }
   }
 
@@ -486,6 +516,8 @@ export class RaftDriver {
   }
 
   private onSoftState(lead: bigint, state: StateType): void {
+    if (lead !== 0n && lead !== this.lastLeader) this.leaderElectedAt = Date.now();
+    this.lastLeader = lead;
     this.logger.info('raft state changed', {
       term: this.node.raft.term.toString(),
       leader: lead.toString(16),

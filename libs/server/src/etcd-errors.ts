@@ -52,6 +52,8 @@ export const Errors = {
   noLeader: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
   leaderChanged: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: leader changed'),
   timeout: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out'),
+  timeoutDueToLeaderFail: () =>
+    e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out, possibly due to previous leader failure'),
   stopped: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
   notLeader: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: not leader'),
   badLeaderTransferee: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'),

@@ -226,8 +226,18 @@ export class RaftProposer implements Proposer {
     for (const w of this.waiters) {
       if (w.deadline > this.clock) break;
       this.forget(w);
-      w.reject(Errors.timeout());
+      w.reject(this.timeoutError(w.deadline - this.timeoutMs));
     }
+  }
+
+  /**
+   * etcd's choice: a request that started while the previous leader was failing (within two
+   * election timeouts before the current one was elected) timed out because of that failure.
+   */
+  private timeoutError(start: number): unknown {
+    const elected = this.driver.leaderSince;
+    const leaderFailing = start > elected - 2 * this.opts.electionTimeoutMs && start < elected;
+    return leaderFailing ? Errors.timeoutDueToLeaderFail() : Errors.timeout();
   }
 
   /**
