@@ -209,10 +209,6 @@ export class RaftDriver {
   get appliedIndex(): bigint {
     return this.applied;
   }
-  /** The voters and learners of the current configuration. */
-  get members(): ConfState {
-    return this.confState;
-  }
   /** Whether the configuration has members besides this one (kept current on conf changes). */
   get hasPeers(): boolean {
     return this.peered;

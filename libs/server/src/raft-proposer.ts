@@ -94,8 +94,9 @@ export class RaftProposer implements Proposer {
   private readonly leaderCalls = new Map<string, LeaderCallHandler>();
   /** Membership changes proposed here, by conf change id, until applied. */
   private readonly confWaiters = new Map<bigint, { resolve: () => void; reject: (e: unknown) => void }>();
-  /** A conf change was applied since the last batch: record the members and Raft's configuration with it. */
-  private membershipChanged = false;
+  /** Applied since the last batch was written: members' attributes, a conf change. */
+  private membersChanged = false;
+  private confChanged = false;
   /** Raft's configuration as of the entries being applied. */
   private confState: ConfState | undefined;
 
@@ -171,10 +172,6 @@ export class RaftProposer implements Proposer {
     return proposer;
   }
 
-  /** The member-to-member transport (for Peer.Call forwarding), absent without peer listeners. */
-  get peers(): PeerTransport | undefined {
-    return this.transport;
-  }
   get isLeader(): boolean {
     return this.driver.isLeader;
   }
@@ -289,7 +286,7 @@ export class RaftProposer implements Proposer {
       return false;
     }
     applyToMembership(this.opts.membership, cc);
-    this.membershipChanged = true;
+    this.confChanged = true;
     const self = this.opts.memberId;
     if (cc.type === ConfChangeType.RemoveNode) {
       if (cc.nodeId === self) this.opts.logger.error('this member was removed from the cluster');
@@ -383,12 +380,13 @@ export class RaftProposer implements Proposer {
     for (const w of this.waiters) w.reject(Errors.stopped());
     this.waiters.clear();
     this.byId.clear();
+    for (const w of this.confWaiters.values()) w.reject(Errors.stopped());
+    this.confWaiters.clear();
   }
 
   private apply(entries: Entry[]): void {
     const batch: AppliedEntry[] = new Array(entries.length);
     const owners: (Waiter | undefined)[] = new Array(entries.length);
-    let membershipOps: EngineOp[] | undefined;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       let request: InternalRequest | undefined;
@@ -397,16 +395,18 @@ export class RaftProposer implements Proposer {
         request = owners[i]?.request ?? decodeInternalRequest(e.data);
         if (!owners[i] && this.byId.size > 0) owners[i] = this.byId.get(String(request.id));
         if (request.member_attributes) {
-          // Membership is recorded in the same write as the applied index.
-          membershipOps = this.applyAttributes(request.member_attributes);
+          this.applyAttributes(request.member_attributes);
           request = undefined;
         }
       }
       batch[i] = { index: Number(e.index), request };
     }
-    if (this.membershipChanged) {
-      this.membershipChanged = false;
-      membershipOps = [this.opts.membership.saveOp(), RaftLogStore.confStateOp(this.confState!)];
+    // Members and Raft's configuration are recorded in the write that records the applied index.
+    let membershipOps: EngineOp[] | undefined;
+    if (this.membersChanged || this.confChanged) {
+      membershipOps = [this.opts.membership.saveOp()];
+      if (this.confChanged) membershipOps.push(RaftLogStore.confStateOp(this.confState!));
+      this.membersChanged = this.confChanged = false;
     }
     const results = this.applier.applyBatch(batch, membershipOps);
     for (let i = 0; i < entries.length; i++) {
@@ -416,10 +416,9 @@ export class RaftProposer implements Proposer {
     }
   }
 
-  private applyAttributes(req: MemberAttributesRequest): EngineOp[] {
-    const { membership } = this.opts;
-    membership.publish(BigInt(req.member_id), req.name ?? '', req.client_urls ?? []);
-    return [membership.saveOp()];
+  private applyAttributes(req: MemberAttributesRequest): void {
+    this.opts.membership.publish(BigInt(req.member_id), req.name ?? '', req.client_urls ?? []);
+    this.membersChanged = true;
   }
 }
 
