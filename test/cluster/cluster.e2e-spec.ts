@@ -106,31 +106,80 @@ describe('member list', () => {
   });
 });
 
-describe('membership changes', () => {
-  const refusal = /membership changes need the replicated-member work/;
+describe('membership changes (a cluster of one): same answers as etcd', () => {
+  const grpcBoth = async (call: (m: Running) => Promise<any>) => {
+    const [c, e] = await Promise.all([settle(call(cairn)), settle(call(etcd))]);
+    expect(c.error).toEqual(e.error);
+    return c;
+  };
 
-  it('member add is refused clearly (UNIMPLEMENTED) and changes nothing', async () => {
-    const r = await etcdctl(cairn.member.endpoint, [
-      'member',
-      'add',
-      'm2',
-      '--peer-urls',
-      'http://127.0.0.1:1',
-    ]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/code = Unimplemented/);
-    expect(r.stderr).toMatch(refusal);
+  it.each([
+    ['MemberAdd with a malformed peer URL', (m: Running) => m.api.cluster.MemberAdd({ peerURLs: ['foo'] })],
+    ['MemberAdd with no peer URL', (m: Running) => m.api.cluster.MemberAdd({ peerURLs: [] })],
+    [
+      "MemberAdd of a learner with this member's peer URL",
+      (m: Running) =>
+        m.api.cluster.MemberAdd({ peerURLs: [`http://127.0.0.1:${m.ports.peer}`], isLearner: true }),
+    ],
+    ['MemberRemove of an unknown id', (m: Running) => m.api.cluster.MemberRemove({ ID: '1234' })],
+    ['MemberRemove of the only member', (m: Running) => m.api.cluster.MemberRemove({ ID: m.dec })],
+    [
+      'MemberUpdate of an unknown id',
+      (m: Running) => m.api.cluster.MemberUpdate({ ID: '1234', peerURLs: ['http://127.0.0.1:1'] }),
+    ],
+    ['MemberPromote of a voter', (m: Running) => m.api.cluster.MemberPromote({ ID: m.dec })],
+  ])('%s is refused with the same error, changing nothing', async (_name, call) => {
+    const r = await grpcBoth(call);
+    expect(r.error).toBeDefined();
     expect((await cairn.api.cluster.MemberList({})).members).toHaveLength(1);
   });
 
-  it.each(['MemberAdd', 'MemberRemove', 'MemberUpdate', 'MemberPromote'] as const)(
-    '%s answers UNIMPLEMENTED',
-    async (rpc) => {
-      const res = await settle(cairn.api.cluster[rpc]({ ID: cairn.dec, peerURLs: ['http://127.0.0.1:1'] }));
-      expect(res.error?.code).toBe(12);
-      expect(res.error?.details).toMatch(refusal);
-    },
-  );
+  it('adds a learner (unstarted, not promotable while behind) and removes it, as etcd does', async () => {
+    const learnerUrl = (m: Running) => `http://127.0.0.1:${m.ports.peer + 10_000}`;
+    // Run on each: the members' order in the printed cluster follows their (random) ids.
+    const add = (m: Running) =>
+      etcdctl(m.member.endpoint, ['member', 'add', 'm9', '--learner', `--peer-urls=${learnerUrl(m)}`]);
+    const [added, addedEtcd] = await Promise.all([add(cairn), add(etcd)]);
+    expect([added.code, addedEtcd.code]).toEqual([0, 0]);
+    const [, newId] = /^Member ([0-9a-f]+) added to cluster [0-9a-f]+\n\n/.exec(added.stdout) ?? [];
+    expect(newId).toMatch(/^[0-9a-f]+$/);
+    // The environment a new member starts with; the cluster's order follows the ids.
+    const env = (r: CtlResult) => {
+      const vars = Object.fromEntries(
+        [...r.stdout.matchAll(/^(ETCD_\w+)="(.*)"$/gm)].map((m) => [m[1], m[2]]),
+      );
+      return { ...vars, ETCD_INITIAL_CLUSTER: vars.ETCD_INITIAL_CLUSTER?.split(',').sort() };
+    };
+    for (const [r, m] of [
+      [added, cairn],
+      [addedEtcd, etcd],
+    ] as const) {
+      expect(env(r)).toEqual({
+        ETCD_NAME: 'm9',
+        ETCD_INITIAL_CLUSTER: [`m1=http://127.0.0.1:${m.ports.peer}`, `m9=${learnerUrl(m)}`],
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: learnerUrl(m),
+        ETCD_INITIAL_CLUSTER_STATE: 'existing',
+      });
+    }
+    const list = await etcdctl(cairn.member.endpoint, ['member', 'list']);
+    expect(list.stdout).toContain(`${newId}, unstarted, , ${learnerUrl(cairn)}, , true`);
+    // Both learners exist now; their ids differ, so each member is asked about its own.
+    const idOf = async (m: Running) =>
+      String(
+        (await m.api.cluster.MemberList({})).members.find((x: { isLearner: boolean }) => x.isLearner)?.ID,
+      );
+    const ids = { cairn: await idOf(cairn), etcd: await idOf(etcd) };
+    await grpcBoth((m) => m.api.cluster.MemberPromote({ ID: m === cairn ? ids.cairn : ids.etcd }));
+    await grpcBoth((m) =>
+      m.api.cluster.MemberAdd({ peerURLs: [`http://127.0.0.1:${m.ports.peer + 10_001}`], isLearner: true }),
+    );
+    const removed = await grpcBoth((m) =>
+      m.api.cluster.MemberRemove({ ID: m === cairn ? ids.cairn : ids.etcd }),
+    );
+    expect(removed.ok.members).toHaveLength(1);
+    // A removed id is gone for good.
+    await grpcBoth((m) => m.api.cluster.MemberRemove({ ID: m === cairn ? ids.cairn : ids.etcd }));
+  });
 });
 
 describe('move-leader', () => {

@@ -19,8 +19,8 @@ export interface MemberProcess {
   log(): string;
   /** Sends a signal and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the member again on the same ports and data directory. */
-  restart(): Promise<MemberProcess>;
+  /** Starts the member again on the same ports and data directory (with `moreArgs` if given). */
+  restart(moreArgs?: string[]): Promise<MemberProcess>;
   /** Stops the member and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -31,6 +31,8 @@ export interface MemberOptions {
   extraArgs?: string[];
   readyTimeoutMs?: number;
   ports?: { client: number; peer: number };
+  /** --initial-cluster for a member of a larger cluster (default: this member alone). */
+  initialCluster?: string;
 }
 
 // Every member a test spawned dies with the test process, even when a test fails before its
@@ -51,7 +53,13 @@ export function freePort(): Promise<number> {
 }
 
 /** The etcd-style flags both daemons take for a one-member cluster on loopback. */
-export function memberArgs(name: string, dataDir: string, client: number, peer: number): string[] {
+export function memberArgs(
+  name: string,
+  dataDir: string,
+  client: number,
+  peer: number,
+  initialCluster = `${name}=http://127.0.0.1:${peer}`,
+): string[] {
   const clientUrl = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   // prettier-ignore
@@ -59,7 +67,7 @@ export function memberArgs(name: string, dataDir: string, client: number, peer: 
     '--name', name, '--data-dir', dataDir,
     '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
     '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `${name}=${peerUrl}`,
+    '--initial-cluster', initialCluster,
   ];
 }
 
@@ -67,7 +75,10 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
   const name = opts.name ?? 'm1';
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `cairn-test-${kind}-`));
   const ports = opts.ports ?? { client: await freePort(), peer: await freePort() };
-  const args = [...memberArgs(name, dataDir, ports.client, ports.peer), ...(opts.extraArgs ?? [])];
+  const args = [
+    ...memberArgs(name, dataDir, ports.client, ports.peer, opts.initialCluster),
+    ...(opts.extraArgs ?? []),
+  ];
   const child =
     kind === 'cairn'
       ? spawn(process.execPath, [CAIRN_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -95,9 +106,15 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     child,
     log: () => output,
     kill,
-    restart: async () => {
+    restart: async (moreArgs: string[] = []) => {
       await kill();
-      return startMember(kind, { ...opts, name, dataDir, ports });
+      return startMember(kind, {
+        ...opts,
+        name,
+        dataDir,
+        ports,
+        extraArgs: [...(opts.extraArgs ?? []), ...moreArgs],
+      });
     },
     stop: async () => {
       await kill();
@@ -123,4 +140,45 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     throw new Error(`${kind} did not become ready within ${timeoutMs}ms:\n${output.slice(-4000)}`);
   }
   return member;
+}
+
+export interface ClusterOptions {
+  /** Flags for every member (e.g. raft timing). */
+  extraArgs?: string[];
+  token?: string;
+}
+
+/** Raft timing for test clusters: elections within a second or so. */
+export const FAST_RAFT = ['--heartbeat-interval', '50', '--election-timeout', '500'];
+
+/**
+ * Starts an n-member cluster of `kind` on loopback with etcd-style flags (--initial-cluster
+ * listing every member, state new, one token); resolves when every member serves clients.
+ */
+export async function startCluster(
+  kind: MemberKind,
+  n: number,
+  opts: ClusterOptions = {},
+): Promise<MemberProcess[]> {
+  const specs: { name: string; ports: { client: number; peer: number } }[] = [];
+  for (let i = 1; i <= n; i++)
+    specs.push({ name: `m${i}`, ports: { client: await freePort(), peer: await freePort() } });
+  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
+  const extraArgs = [
+    '--initial-cluster-state',
+    'new',
+    '--initial-cluster-token',
+    opts.token ?? 'cairn-test-cluster',
+    ...(opts.extraArgs ?? []),
+  ];
+  const started = await Promise.allSettled(
+    specs.map((s) => startMember(kind, { name: s.name, ports: s.ports, initialCluster, extraArgs })),
+  );
+  const members = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(members.map((m) => m.stop()));
+    throw failed.reason;
+  }
+  return members;
 }

@@ -1,13 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Errors, Member, pb } from '../../server/src';
+import { Member, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
-/**
- * etcdserverpb.Cluster. A member is a Raft cluster of one until the replicated-member work:
- * MemberList reports it; membership changes are refused with UNIMPLEMENTED rather than
- * pretending to succeed.
- */
+/** etcdserverpb.Cluster: the member list and membership changes through Raft conf changes. */
 @Controller()
 export class ClusterController {
   constructor(@Inject(MEMBER) private readonly member: Member) {}
@@ -18,22 +14,22 @@ export class ClusterController {
   }
 
   @GrpcMethod('Cluster', 'MemberAdd')
-  memberAdd(): never {
-    throw Errors.membershipUnsupported('MemberAdd');
+  memberAdd(req: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
+    return this.member.memberAdd(req);
   }
 
   @GrpcMethod('Cluster', 'MemberRemove')
-  memberRemove(): never {
-    throw Errors.membershipUnsupported('MemberRemove');
+  memberRemove(req: pb.MemberRemoveRequest): Promise<pb.MembersResponse> {
+    return this.member.memberRemove(req);
   }
 
   @GrpcMethod('Cluster', 'MemberUpdate')
-  memberUpdate(): never {
-    throw Errors.membershipUnsupported('MemberUpdate');
+  memberUpdate(req: pb.MemberUpdateRequest): Promise<pb.MembersResponse> {
+    return this.member.memberUpdate(req);
   }
 
   @GrpcMethod('Cluster', 'MemberPromote')
-  memberPromote(): never {
-    throw Errors.membershipUnsupported('MemberPromote');
+  memberPromote(req: pb.MemberPromoteRequest): Promise<pb.MembersResponse> {
+    return this.member.memberPromote(req);
   }
 }

@@ -42,7 +42,7 @@ export class MaintenanceController {
   }
 
   @GrpcMethod('Maintenance', 'MoveLeader')
-  moveLeader(req: pb.MoveLeaderRequest): pb.MoveLeaderResponse {
+  moveLeader(req: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse> {
     return this.member.moveLeader(req);
   }
 

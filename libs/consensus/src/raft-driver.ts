@@ -1,4 +1,6 @@
 import {
+  ConfChange,
+  ConfChangeV2,
   ConfState,
   Entry,
   EntryType,
@@ -6,7 +8,9 @@ import {
   ProposalDroppedError,
   RaftNode,
   ReadState,
+  MessageType,
   Ready,
+  SnapshotStatus,
   StateType,
   decodeConfChangeEntry,
 } from '../../raft/src';
@@ -30,11 +34,23 @@ export class DriverStoppedError extends Error {
   }
 }
 
+/** A read index was not obtained within the read timeout (e.g. the leader is unreachable). */
+export class ReadTimeoutError extends Error {
+  constructor() {
+    super('read index timed out');
+    this.name = 'ReadTimeoutError';
+  }
+}
+
 export interface RaftDriverOptions {
   id: bigint;
   engine: Engine;
   /** Voters of a new cluster, used only when the log is empty (first start). */
   bootstrapVoters: bigint[];
+  /** Learners at that start (a member joining as a learner). */
+  bootstrapLearners?: bigint[];
+  /** --force-new-cluster: an existing log restarts as a cluster of this member alone. */
+  forceNewCluster?: boolean;
   /** Index of the last entry the state machine has applied (durably, with its effects). */
   applied: bigint;
   /**
@@ -45,12 +61,27 @@ export interface RaftDriverOptions {
   apply: (entries: Entry[]) => void;
   heartbeatMs: number;
   electionMs: number;
+  /** How long a read index round may wait for its answer (default: 5 s + two election timeouts, as etcd). */
+  readTimeoutMs?: number;
+  /**
+   * Called for each committed conf change, in log order, before it reaches Raft and before
+   * `apply` gets its batch: false refuses it (Raft's configuration stays as it was), as etcd
+   * refuses changes that fail its membership checks at apply time.
+   */
+  onConfChange?: (cc: ConfChange | ConfChangeV2, entry: Entry) => boolean;
+  /** The configuration changed (also called at start): record it with the batch being applied. */
+  onConfState?: (cs: ConfState) => void;
   /** Sends messages to peers (none in a cluster of one). */
   send?: (messages: Message[]) => void;
   /** Applied entries kept in the log before it is truncated. */
   snapshotEntries?: number;
   /** This member became leader (true) or stopped being leader (false). */
   onLeadershipChange?: (leading: boolean) => void;
+  /**
+   * Applied entries kept after a truncation when there are peers, so a follower that was away
+   * for a while catches up from the log (etcd's 5000).
+   */
+  catchUpEntries?: number;
   /** The driver failed (a write, fsync or apply threw) and stopped: entries in flight are lost to their callers. */
   onFailure?: (err: Error) => void;
   logger?: ConsensusLogger;
@@ -77,8 +108,12 @@ export class RaftDriver {
   private readonly ticker: NodeJS.Timeout;
   private proposals: Proposal[] = [];
   private reads: ReadWaiter[] = [];
-  /** Read-index rounds sent to Raft, by context, until their ReadState arrives. */
-  private readonly readRounds = new Map<string, ReadWaiter[]>();
+  /** Read-index rounds sent to Raft, by context (oldest first), until their ReadState arrives. */
+  private readonly readRounds = new Map<
+    string,
+    { waiters: ReadWaiter[]; deadline: number; retryAt: number }
+  >();
+  private readonly readTimeoutMs: number;
   /** Answered rounds waiting for the apply loop to reach their index. */
   private readyReads: { index: bigint; waiters: ReadWaiter[] }[] = [];
   private readonly readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -89,10 +124,18 @@ export class RaftDriver {
   private leading = false;
   private failure: Error | undefined;
   private applied: bigint;
-  private confState: ConfState;
+  private confState!: ConfState;
+  private peered = false;
+  private lastLeader = 0n;
+  /** When the current leader became known here (etcd's leadElectedTime). */
+  private leaderElectedAt = 0;
+  private learner = false;
   private readonly startCommit: bigint;
   private readonly logger: ConsensusLogger;
   private readonly snapshotEntries: bigint;
+  private readonly catchUpEntries: bigint;
+  /** Peers a snapshot could not be sent to, and when that was last logged. */
+  private readonly snapshotWarned = new Map<bigint, number>();
 
   private constructor(
     private readonly opts: RaftDriverOptions,
@@ -100,8 +143,10 @@ export class RaftDriver {
   ) {
     this.logger = opts.logger ?? silent;
     this.snapshotEntries = BigInt(opts.snapshotEntries ?? 10_000);
+    this.catchUpEntries = BigInt(opts.catchUpEntries ?? 5_000);
+    this.readTimeoutMs = opts.readTimeoutMs ?? 5000 + 2 * opts.electionMs;
     const { hardState, confState } = log.initialState();
-    this.confState = confState;
+    this.setConfState(confState);
     this.startCommit = hardState.commit;
     // The applier may be behind the log's start only if it lost state; never replay below it.
     const snapIndex = log.firstIndex() - 1n;
@@ -127,7 +172,20 @@ export class RaftDriver {
   static async open(opts: RaftDriverOptions): Promise<RaftDriver> {
     const log = await RaftLogStore.open(opts.engine);
     // A store that predates the log (or was restored) starts the log after what it applied.
-    if (log.isEmpty()) await log.bootstrap(opts.bootstrapVoters, opts.applied > 1n ? opts.applied : 1n);
+    if (log.isEmpty()) {
+      await log.bootstrap(
+        opts.bootstrapVoters,
+        opts.applied > 1n ? opts.applied : 1n,
+        opts.bootstrapLearners,
+      );
+    } else if (opts.forceNewCluster) {
+      const { voters, learners, votersOutgoing } = log.initialState().confState;
+      const others = [...new Set([...voters, ...learners, ...votersOutgoing])].filter((id) => id !== opts.id);
+      opts.logger?.warn('forcing a new cluster of this member alone', {
+        removed: others.map((id) => id.toString(16)),
+      });
+      await log.forceNewCluster(others);
+    }
     const driver = new RaftDriver(opts, log);
     const { voters, votersOutgoing } = driver.confState;
     // A cluster of one need not wait an election timeout: nobody else can lead it.
@@ -153,6 +211,73 @@ export class RaftDriver {
   }
   get appliedIndex(): bigint {
     return this.applied;
+  }
+  /** Whether the configuration has members besides this one (kept current on conf changes). */
+  get hasPeers(): boolean {
+    return this.peered;
+  }
+
+  /** Date.now() when this member last learned of a new leader. */
+  get leaderSince(): number {
+    return this.leaderElectedAt;
+  }
+
+  /** Whether this member is a learner of the current configuration. */
+  get isLearner(): boolean {
+    return this.learner;
+  }
+
+  /** Proposes a membership change; resolves once Raft accepted it (its apply follows). */
+  proposeConfChange(cc: ConfChange): void {
+    if (this.stopped) throw this.failure ?? new DriverStoppedError();
+    this.node.proposeConfChange(cc);
+    this.kick();
+  }
+
+  /** On the leader: how far `id`'s log matches, and the leader's own (etcd's learner readiness). */
+  matchOf(id: bigint): { match: bigint; leaderMatch: bigint } | undefined {
+    const progress = this.node.status().progress;
+    const pr = progress?.get(id);
+    const own = progress?.get(this.opts.id);
+    return pr && own ? { match: pr.match, leaderMatch: own.match } : undefined;
+  }
+
+  /** Whether `id` is a voter of the current configuration. */
+  isVoter(id: bigint): boolean {
+    const { voters, votersOutgoing } = this.confState;
+    return voters.includes(id) || votersOutgoing.includes(id);
+  }
+
+  /** Asks Raft (on the leader) to hand leadership to `id` once it is up to date. */
+  transferLeadership(id: bigint): void {
+    if (this.stopped) return;
+    this.node.transferLeadership(id);
+    this.kick();
+  }
+
+  /** Steps messages received from peers into the node. */
+  step(messages: Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) {
+      try {
+        this.node.step(m);
+      } catch (err) {
+        this.logger.warn('dropped a raft message', { from: m.from.toString(16), error: String(err) });
+      }
+    }
+    this.kick();
+  }
+
+  /** The transport could not deliver to `id`. */
+  reportUnreachable(id: bigint): void {
+    if (this.stopped) return;
+    this.node.reportUnreachable(id);
+  }
+
+  reportSnapshot(id: bigint, status: SnapshotStatus): void {
+    if (this.stopped) return;
+    this.node.reportSnapshot(id, status);
+    this.kick();
   }
 
   /**
@@ -204,7 +329,47 @@ export class RaftDriver {
   private tick(): void {
     if (this.stopped) return;
     this.node.tick();
+    this.expireReads();
     this.kick();
+  }
+
+  /**
+   * Fails read rounds that got no answer in time, and asks again (with a new context) for those
+   * unanswered for an election timeout: a request or answer lost between members would
+   * otherwise hold its reads until the timeout.
+   */
+  private expireReads(): void {
+    if (this.readRounds.size === 0) return;
+    const now = Date.now();
+    for (const [key, round] of [...this.readRounds]) {
+      if (round.deadline <= now) {
+        this.readRounds.delete(key);
+        const err = new ReadTimeoutError();
+        for (const w of round.waiters) w.reject(err);
+      } else if (round.retryAt <= now) {
+        this.readRounds.delete(key);
+        this.requestReadIndex(round.waiters, round.deadline);
+      }
+    }
+  }
+
+  /** Sends one read-index request for `waiters`; they settle when its ReadState is applied. */
+  private requestReadIndex(waiters: ReadWaiter[], deadline: number): void {
+    // Unique across members: the leader tracks pending reads by context, and followers' rounds meet there.
+    const ctx = Buffer.allocUnsafe(16);
+    ctx.writeBigUInt64BE(this.opts.id, 0);
+    ctx.writeBigUInt64BE(this.nextReadCtx++, 8);
+    try {
+      this.node.readIndex(ctx);
+      this.readRounds.set(ctx.toString('latin1'), {
+        waiters,
+        deadline,
+        retryAt: Date.now() + this.opts.electionMs,
+      });
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      if (!(err instanceof ProposalDroppedError)) this.fail(err);
+    }
   }
 
   private schedule(): void {
@@ -236,15 +401,7 @@ export class RaftDriver {
     if (this.reads.length > 0) {
       const waiters = this.reads;
       this.reads = [];
-      const ctx = Buffer.allocUnsafe(8);
-      ctx.writeBigUInt64BE(this.nextReadCtx++);
-      try {
-        this.node.readIndex(ctx);
-        this.readRounds.set(ctx.toString('latin1'), waiters);
-      } catch (err) {
-        for (const w of waiters) w.reject(err);
-        if (!(err instanceof ProposalDroppedError)) this.fail(err);
-      }
+      this.requestReadIndex(waiters, Date.now() + this.readTimeoutMs);
     }
   }
 
@@ -270,7 +427,7 @@ export class RaftDriver {
 
   private async handle(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
-    if (rd.messages.length > 0) this.opts.send?.(rd.messages);
+    if (rd.messages.length > 0) this.send(rd.messages);
     const durableLast = this.log.lastIndex();
     this.log.persist(rd);
     const synced = rd.mustSync ? this.opts.engine.sync() : undefined;
@@ -285,32 +442,65 @@ export class RaftDriver {
       committed = committed.slice(n);
       await synced;
     }
-    if (rd.messagesAfterPersist.length > 0) this.opts.send?.(rd.messagesAfterPersist);
+    if (rd.messagesAfterPersist.length > 0) this.send(rd.messagesAfterPersist);
     if (committed.length > 0) this.applyEntries(committed);
     for (const rs of rd.readStates) this.onReadState(rs);
+  }
+
+  private setConfState(cs: ConfState): void {
+    this.confState = cs;
+    const ids = new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing]);
+    ids.delete(this.opts.id);
+    this.peered = ids.size > 0;
+    this.learner = cs.learners.includes(this.opts.id);
+    this.opts.onConfState?.(cs);
+  }
+
+  private send(messages: Message[]): void {
+    if (!this.opts.send) return;
+    if (!messages.some((m) => m.type === MessageType.Snap)) return this.opts.send(messages);
+    // A snapshot here is only metadata: the store's data cannot be shipped with it yet, and a
+    // follower installing it would skip entries. Raft retries; the follower stays behind.
+    const now = Date.now();
+    for (const m of messages) {
+      if (m.type !== MessageType.Snap) continue;
+      if (now - (this.snapshotWarned.get(m.to) ?? -Infinity) > 10_000) {
+        this.snapshotWarned.set(m.to, now);
+        this.logger.error(
+          'a follower is behind the compacted log and needs a snapshot, which is not supported yet',
+          {
+            peer: m.to.toString(16),
+            'snapshot-index': m.snapshot?.metadata.index.toString(),
+          },
+        );
+      }
+      this.node.reportSnapshot(m.to, SnapshotStatus.Failure);
+    }
+    this.opts.send(messages.filter((m) => m.type !== MessageType.Snap));
   }
 
   private applyEntries(entries: Entry[]): void {
     for (const e of entries) {
       if (e.type === EntryType.Normal) continue;
       const cc = decodeConfChangeEntry(e);
-      if (cc) this.confState = this.node.applyConfChange(cc);
+      if (cc && (this.opts.onConfChange?.(cc, e) ?? true)) this.setConfState(this.node.applyConfChange(cc));
     }
     this.opts.apply(entries);
     this.applied = entries[entries.length - 1].index;
     this.serveReads();
     // The store holds everything applied: the log before it is only needed by slow followers.
-    if (this.applied - this.log.firstIndex() + 1n >= this.snapshotEntries) {
-      this.log.compact(this.applied, this.confState);
+    const keep = this.hasPeers ? this.catchUpEntries : 0n;
+    if (this.applied - this.log.firstIndex() + 1n >= this.snapshotEntries + keep) {
+      this.log.compact(this.applied - keep, this.confState);
     }
   }
 
   private onReadState(rs: ReadState): void {
     const key = Buffer.from(rs.requestCtx).toString('latin1');
-    const waiters = this.readRounds.get(key);
-    if (!waiters) return;
+    const round = this.readRounds.get(key);
+    if (!round) return;
     this.readRounds.delete(key);
-    this.readyReads.push({ index: rs.index, waiters });
+    this.readyReads.push({ index: rs.index, waiters: round.waiters });
     this.serveReads();
   }
 
@@ -325,6 +515,8 @@ export class RaftDriver {
   }
 
   private onSoftState(lead: bigint, state: StateType): void {
+    if (lead !== 0n && lead !== this.lastLeader) this.leaderElectedAt = Date.now();
+    this.lastLeader = lead;
     this.logger.info('raft state changed', {
       term: this.node.raft.term.toString(),
       leader: lead.toString(16),
@@ -337,7 +529,7 @@ export class RaftDriver {
     // Read rounds of a leader that lost its role may never be answered.
     if (lead === 0n || state !== StateType.Leader) {
       const err = new ProposalDroppedError('leader changed');
-      for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+      for (const r of this.readRounds.values()) for (const w of r.waiters) w.reject(err);
       this.readRounds.clear();
     }
   }
@@ -374,7 +566,7 @@ export class RaftDriver {
   private failAll(err: Error): void {
     for (const p of this.proposals.splice(0)) p.reject(err);
     for (const w of this.reads.splice(0)) w.reject(err);
-    for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+    for (const r of this.readRounds.values()) for (const w of r.waiters) w.reject(err);
     this.readRounds.clear();
     for (const r of this.readyReads.splice(0)) for (const w of r.waiters) w.reject(err);
     for (const w of this.readyWaiters.splice(0)) w.reject(err);

@@ -9,8 +9,12 @@ import {
   Snapshot,
   Storage,
   bootstrapStorage,
+  ConfChangeType,
+  decodeConfState,
   decodeHardState,
   decodeSnapshotMetadata,
+  encodeConfChange,
+  encodeConfState,
   encodeHardState,
   encodeSnapshotMetadata,
   emptyConfState,
@@ -30,6 +34,8 @@ export const ENTRY_PREFIX = 0x77; // 'w'
 const ENTRY_KEYSPACE_END = Buffer.from([ENTRY_PREFIX + 1]);
 const HARD_STATE_KEY = metaKey('raft-hard-state');
 const SNAPSHOT_KEY = metaKey('raft-snapshot');
+/** The configuration as of the state machine's applied index (written with that index). */
+const CONF_STATE_KEY = metaKey('raft-conf-state');
 
 export function entryKey(index: bigint): Buffer {
   const buf = Buffer.allocUnsafe(9);
@@ -69,6 +75,8 @@ export interface PersistRequest {
  */
 export class RaftLogStore implements Storage {
   private readonly mem = new MemoryStorage();
+  /** The recorded configuration at the applied index, newer than the snapshot's. */
+  private appliedConf: ConfState | undefined;
 
   private constructor(private readonly engine: Engine) {}
 
@@ -83,6 +91,8 @@ export class RaftLogStore implements Storage {
       snapIndex = metadata.index;
     }
     if (hsRaw) store.mem.setHardState(decodeHardState(hsRaw));
+    const confRaw = engine.get(CONF_STATE_KEY);
+    if (confRaw) store.appliedConf = decodeConfState(confRaw);
     // A snapshot is committed by definition, even if the hard state saying so was not written.
     const hs = store.mem.hardStateSnapshot();
     if (snapIndex > hs.commit) store.mem.setHardState({ ...hs, commit: snapIndex });
@@ -116,12 +126,12 @@ export class RaftLogStore implements Storage {
    * `index` (1 for a new member, as bootstrapStorage does; the applied index of a store that
    * predates the Raft log), term 1, so the first election moves to term 2 as etcd's does.
    */
-  async bootstrap(voters: bigint[], index = 1n): Promise<void> {
+  async bootstrap(voters: bigint[], index = 1n, learners: bigint[] = []): Promise<void> {
     if (!this.isEmpty()) throw new Error('raft log is not empty: cannot bootstrap');
     if (index <= 1n) {
-      bootstrapStorage(this.mem, voters);
+      bootstrapStorage(this.mem, voters, learners);
     } else {
-      const confState = { ...emptyConfState(), voters: [...voters] };
+      const confState = { ...emptyConfState(), voters: [...voters], learners: [...learners] };
       this.mem.applySnapshot({ data: EMPTY_BYTES, metadata: { index, term: 1n, confState } });
       this.mem.setHardState({ term: 1n, vote: NONE, commit: index });
     }
@@ -134,7 +144,14 @@ export class RaftLogStore implements Storage {
   // ---- Storage (read by the Raft node) ----
 
   initialState(): { hardState: HardState; confState: ConfState } {
-    return this.mem.initialState();
+    const state = this.mem.initialState();
+    // Conf changes up to the applied index are not replayed: Raft starts from their result.
+    return this.appliedConf ? { ...state, confState: this.appliedConf } : state;
+  }
+
+  /** The write recording `confState` as the configuration at the index applied with it. */
+  static confStateOp(confState: ConfState): EngineOp {
+    return { type: 'put', key: CONF_STATE_KEY, value: buf(encodeConfState(confState)) };
   }
   entries(lo: bigint, hi: bigint, maxSize: number): Entry[] {
     return this.mem.entries(lo, hi, maxSize);
@@ -189,6 +206,26 @@ export class RaftLogStore implements Storage {
     }
     if (req.entries.length > 0) this.mem.append(req.entries);
     if (req.hardState) this.mem.setHardState(req.hardState);
+  }
+
+  /**
+   * --force-new-cluster: replaces the entries past the commit index (never acknowledged) with
+   * committed conf changes removing `others`, durably, so this member restarts as a cluster of
+   * one with everything that was committed (nothing to do when it is one already).
+   */
+  async forceNewCluster(others: bigint[]): Promise<void> {
+    const hs = this.mem.hardStateSnapshot();
+    let index = hs.commit;
+    const entries: Entry[] = others.map((nodeId) => ({
+      term: hs.term,
+      index: ++index,
+      type: EntryType.ConfChange,
+      data: encodeConfChange({ type: ConfChangeType.RemoveNode, nodeId, context: EMPTY_BYTES, id: 0n }),
+    }));
+    if (entries.length === 0) return;
+    // Written over the uncommitted suffix; persist deletes whatever lies past them.
+    this.persist({ entries, hardState: { ...hs, commit: index } });
+    await this.engine.sync();
   }
 
   /** Convenience for tests and callers without a Ready: append entries (truncating a conflicting suffix). */

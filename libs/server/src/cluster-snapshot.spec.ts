@@ -61,14 +61,9 @@ describe('Member: member list, move-leader and snapshot (a cluster of one)', () 
   it('moves leadership to itself and refuses any other id as etcd does', async () => {
     const m = await Member.start(config());
     try {
-      expect(m.moveLeader({ targetID: m.identity.memberId.toString() })).toEqual({});
+      expect(await m.moveLeader({ targetID: m.identity.memberId.toString() })).toEqual({});
       for (const targetID of ['0', '1234', (m.identity.memberId + 1n).toString()]) {
-        let err: unknown;
-        try {
-          m.moveLeader({ targetID });
-        } catch (e) {
-          err = e;
-        }
+        const err = await m.moveLeader({ targetID }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(EtcdError);
         expect(err).toMatchObject({
           code: GrpcCode.FAILED_PRECONDITION,

@@ -54,15 +54,28 @@ export const Errors = {
   noLeader: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
   leaderChanged: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: leader changed'),
   timeout: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out'),
+  timeoutDueToLeaderFail: () =>
+    e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out, possibly due to previous leader failure'),
   stopped: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
   notLeader: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: not leader'),
   badLeaderTransferee: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'),
-  /** Cairn's own: MemberAdd/Remove/Update/Promote wait for the replicated-member work. */
-  membershipUnsupported: (rpc: string) =>
+  leaderTransferTimeout: () =>
+    e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out, leader transfer took too long'),
+  memberExist: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: member ID already exist'),
+  peerUrlExist: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'),
+  /** etcd 3.4 has no gRPC status for this one: it reaches clients as UNKNOWN. */
+  memberNotEnoughStarted: () =>
+    e(GrpcCode.UNKNOWN, 'etcdserver: re-configuration failed due to not enough started members'),
+  memberBadUrls: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid'),
+  memberNotFound: () => e(GrpcCode.NOT_FOUND, 'etcdserver: member not found'),
+  memberNotLearner: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'),
+  learnerNotReady: () =>
     e(
-      GrpcCode.UNIMPLEMENTED,
-      `etcdserver: ${rpc} is not supported yet: membership changes need the replicated-member work`,
+      GrpcCode.FAILED_PRECONDITION,
+      'etcdserver: can only promote a learner member which is in sync with leader',
     ),
+  notSupportedForLearner: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: rpc not supported for learner'),
+  tooManyLearners: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: too many learner members in cluster'),
 };
 
 /** Maps a storage failure to the error etcd reports for it. */

@@ -146,6 +146,31 @@ export interface MemberListResponse {
   members: Member[];
 }
 
+export interface MemberAddRequest {
+  peerURLs?: string[];
+  isLearner?: boolean;
+}
+export interface MemberAddResponse {
+  header: ClusterHeader;
+  member: Member;
+  members: Member[];
+}
+export interface MemberRemoveRequest {
+  ID?: Int64;
+}
+export interface MemberUpdateRequest {
+  ID?: Int64;
+  peerURLs?: string[];
+}
+export interface MemberPromoteRequest {
+  ID?: Int64;
+}
+/** MemberRemove, MemberUpdate and MemberPromote answer with the members after the change. */
+export interface MembersResponse {
+  header: ClusterHeader;
+  members: Member[];
+}
+
 export interface MoveLeaderRequest {
   targetID?: Int64;
 }

@@ -6,3 +6,4 @@ export type * as pb from './etcd-types';
 export type { AutoCompactionPolicy } from './auto-compactor';
 export { computeClusterId, computeMemberId } from './identity';
 export { parseSnapshot, SNAPSHOT_CHUNK_BYTES } from './snapshot';
+export type { LeaderCallHandler } from './proposer';

@@ -13,6 +13,14 @@ export interface InternalRequest {
   alarm?: pb.AlarmRequest;
   lease_grant?: pb.LeaseGrantRequest;
   lease_revoke?: pb.LeaseRevokeRequest;
+  member_attributes?: MemberAttributesRequest;
+}
+
+export interface MemberAttributesRequest {
+  /** A uint64 as a decimal string. */
+  member_id: string;
+  name?: string;
+  client_urls?: string[];
 }
 
 function loadType(): protobuf.Type {

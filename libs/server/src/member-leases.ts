@@ -1,6 +1,6 @@
 import { ExpiryLoop, LeaseError, LeaseIdGenerator, Lessor, MAX_LEASE_TTL } from '../../lease/src';
 import { ApplyResult } from './applier';
-import { Errors } from './etcd-errors';
+import { EtcdError, Errors } from './etcd-errors';
 import * as pb from './etcd-types';
 import { fromLeaseError } from './lease-apply';
 import { Logger } from './logger';
@@ -9,14 +9,27 @@ import { Proposer } from './proposer';
 /** Bytes etcd charges a LeaseGrant against the quota (its leaseOverhead). */
 const LEASE_COST = 64;
 
+/** Leader calls (Peer.Call) a follower makes for keep-alives and TimeToLive. */
+const RENEW_CALL = 'cairn.lease-renew';
+const TIME_TO_LIVE_CALL = 'cairn.lease-ttl';
+/** Between two attempts to reach a leader that is changing. */
+const FORWARD_RETRY_MS = 50;
+
+/** What TimeToLive tells about a lease, as it travels between members. */
+interface LeaseLife {
+  remaining: number;
+  granted: number;
+  /** Attached keys, base64. */
+  keys: string[];
+}
+
 /**
  * The Lease service of one member. Grants and revokes go through the log; keep-alives and
  * TimeToLive are answered by the leader's lessor, which alone tracks expiry; the leader also
  * proposes the revokes of leases that expire.
  *
- * On a follower, `renew` and `timeToLive` are what must reach the leader: they take and return
- * plain values so that forwarding them is a thin layer (today a follower answers "no leader"
- * until it learns to forward).
+ * A follower forwards keep-alives and TimeToLive to the leader (Peer.Call) and, as etcd's
+ * followers do, tries again while leadership moves, until the request timeout.
  */
 export class MemberLeases {
   private readonly ids: LeaseIdGenerator;
@@ -30,9 +43,18 @@ export class MemberLeases {
     private readonly logger: Logger,
     /** The member's quota check: refuses (raising NOSPACE) a request of this many bytes over quota. */
     private readonly checkQuota: (cost: number) => Promise<void> | undefined,
+    /** How long a forwarded call keeps trying to reach a leader (etcd's request timeout). */
+    private readonly forwardTimeoutMs: number,
   ) {
     this.ids = new LeaseIdGenerator(memberId);
     this.expiry = new ExpiryLoop(lessor, (expired) => this.revokeExpired(expired));
+    proposer.onLeaderCall(RENEW_CALL, async (payload) =>
+      Buffer.from(String(await this.renewHere(BigInt(payload.toString())))),
+    );
+    proposer.onLeaderCall(TIME_TO_LIVE_CALL, async (payload) => {
+      const { id, keys } = JSON.parse(payload.toString()) as { id: string; keys: boolean };
+      return Buffer.from(JSON.stringify(await this.lifeHere(BigInt(id), keys)));
+    });
   }
 
   async grant(req: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
@@ -58,7 +80,12 @@ export class MemberLeases {
 
   /** Renews a lease at the leader: its TTL, or 0 if it does not exist (or just expired). */
   async renew(id: bigint): Promise<number> {
-    if (!this.lessor.isPrimary) throw Errors.noLeader();
+    if (this.lessor.isPrimary) return this.renewHere(id);
+    return Number((await this.forward(RENEW_CALL, String(id))).toString());
+  }
+
+  private async renewHere(id: bigint): Promise<number> {
+    if (!this.lessor.isPrimary) throw Errors.notLeader();
     await this.caughtUp();
     try {
       return this.lessor.renew(id);
@@ -69,20 +96,53 @@ export class MemberLeases {
   }
 
   async timeToLive(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
-    if (!this.lessor.isPrimary) throw Errors.noLeader();
-    await this.caughtUp();
     const id = BigInt(req.ID ?? 0);
-    const found = this.lessor.timeToLive(id, !!req.keys);
+    const life = this.lessor.isPrimary
+      ? await this.lifeHere(id, !!req.keys)
+      : (JSON.parse(
+          (
+            await this.forward(TIME_TO_LIVE_CALL, JSON.stringify({ id: String(id), keys: !!req.keys }))
+          ).toString(),
+        ) as LeaseLife | null);
     const header = this.header();
     // An unknown lease is not an error: etcd answers TTL -1.
-    if (!found) return { header, ID: id.toString(), TTL: '-1', grantedTTL: '0', keys: [] };
+    if (!life) return { header, ID: id.toString(), TTL: '-1', grantedTTL: '0', keys: [] };
     return {
       header,
       ID: id.toString(),
-      TTL: String(found.remaining),
-      grantedTTL: String(found.granted),
-      keys: found.keys,
+      TTL: String(life.remaining),
+      grantedTTL: String(life.granted),
+      keys: life.keys.map((k) => Buffer.from(k, 'base64')),
     };
+  }
+
+  private async lifeHere(id: bigint, keys: boolean): Promise<LeaseLife | null> {
+    if (!this.lessor.isPrimary) throw Errors.notLeader();
+    await this.caughtUp();
+    const found = this.lessor.timeToLive(id, keys);
+    if (!found) return null;
+    return {
+      remaining: found.remaining,
+      granted: found.granted,
+      keys: found.keys.map((k) => Buffer.from(k).toString('base64')),
+    };
+  }
+
+  /** Runs a leader call, trying again while there is no leader or it just changed. */
+  private async forward(method: string, payload: string): Promise<Buffer> {
+    const deadline = Date.now() + this.forwardTimeoutMs;
+    for (;;) {
+      try {
+        return await this.proposer.callLeader(method, Buffer.from(payload));
+      } catch (err) {
+        const moving =
+          err instanceof EtcdError &&
+          (err.message === Errors.notLeader().message || err.message === Errors.noLeader().message);
+        if (!moving) throw err;
+        if (Date.now() + FORWARD_RETRY_MS >= deadline) throw Errors.timeout();
+        await new Promise((r) => setTimeout(r, FORWARD_RETRY_MS));
+      }
+    }
   }
 
   /** LeaseLeases: this member's leases, answered locally as etcd does. */

@@ -9,20 +9,15 @@ import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
 import { AlarmAction, AlarmType } from './etcd-types';
-import {
-  Identity,
-  MemberAttributes,
-  computeClusterId,
-  computeMemberId,
-  loadAttributes,
-  loadIdentity,
-  saveAttributes,
-  saveIdentity,
-} from './identity';
+import { Identity, MemberAttributes, loadAttributes, loadIdentity, saveAttributes } from './identity';
 import { InternalRequest } from './internal-request';
+import { bootstrap } from './bootstrap';
 import { Logger, silentLogger } from './logger';
 import { MemberLeases } from './member-leases';
-import { Proposer } from './proposer';
+import { ClusterMember, Membership } from './membership';
+import { newMemberId, validPeerUrls } from './membership-changes';
+import { ConfChangeType } from '../../raft/src';
+import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
 
@@ -35,6 +30,14 @@ export interface MemberConfig {
   /** Member name -> peer URLs, from --initial-cluster. */
   initialCluster: Record<string, string[]>;
   initialClusterToken: string;
+  /** --initial-cluster-state (default new). */
+  initialClusterState?: 'new' | 'existing';
+  /** --force-new-cluster: restart an existing member as a cluster of itself alone. */
+  forceNewCluster?: boolean;
+  /** --listen-peer-urls as host and port: the peer transport listens there (none when absent). */
+  peerListeners?: { host: string; port: number }[];
+  /** --snapshot-count: applied entries between Raft log truncations. */
+  snapshotCount?: number;
   /** --advertise-client-urls: published at every start, as etcd does. */
   clientUrls?: string[];
   maxRequestBytes: number;
@@ -62,6 +65,7 @@ export class Member {
   private engineSize = { bytes: 0, at: -Infinity };
   /** The Lease service (see member-leases.ts). */
   readonly leases: MemberLeases;
+  private stopping = false;
 
   private constructor(
     readonly config: MemberConfig,
@@ -72,6 +76,7 @@ export class Member {
     private readonly proposer: Proposer,
     private readonly logger: Logger,
     private readonly alarms: AlarmStore,
+    private readonly membership: Membership,
     lessor: Lessor,
   ) {
     this.clusterIdText = identity.clusterId.toString();
@@ -83,6 +88,8 @@ export class Member {
       identity.memberId,
       logger,
       (cost) => (this.overQuota(cost) ? this.refuseNoSpace() : undefined),
+      // etcd's request timeout.
+      5000 + 2 * (config.electionTimeoutMs ?? 1000),
     );
   }
 
@@ -93,8 +100,15 @@ export class Member {
     const engine = await Engine.open(dbDir);
     try {
       const store = await MvccStore.open(engine);
-      const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
+      const stored = loadIdentity(engine);
+      const boot = stored ? undefined : await bootstrap(engine, config);
+      const identity = stored ?? boot!.identity;
       const attributes = await publishAttributes(engine, config);
+      // A data directory from before the member list was recorded holds a cluster of one.
+      const membership =
+        boot?.membership ??
+        Membership.load(engine) ??
+        new Membership([{ id: identity.memberId, ...attributes }]);
       const alarms = await AlarmStore.load(engine);
       const heartbeatIntervalMs = config.heartbeatIntervalMs ?? 100;
       const electionTimeoutMs = config.electionTimeoutMs ?? 1000;
@@ -104,11 +118,18 @@ export class Member {
       const applier = new Applier(store, alarms, lessor);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
+        clusterId: identity.clusterId,
         maxRequestBytes: config.maxRequestBytes,
         heartbeatIntervalMs,
         electionTimeoutMs,
         // Only the leader expires leases; a new one first gives each an election timeout more, as etcd.
         onLeadershipChange: (leading) => (leading ? lessor.promote(electionTimeoutMs) : lessor.demote()),
+        snapshotCount: config.snapshotCount,
+        membership,
+        bootstrapVoters: membership.list().flatMap((m) => (m.isLearner ? [] : [m.id])),
+        bootstrapLearners: membership.list().flatMap((m) => (m.isLearner ? [m.id] : [])),
+        peerListeners: config.peerListeners,
+        forceNewCluster: config.forceNewCluster,
         logger,
       });
       const member = new Member(
@@ -120,8 +141,11 @@ export class Member {
         proposer,
         logger,
         alarms,
+        membership,
         lessor,
       );
+      proposer.onLeaderCall(PROMOTE_CALL, (payload) => member.promoteOnLeader(payload));
+      member.publish();
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -147,6 +171,7 @@ export class Member {
   }
 
   async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
+    if (!req.serializable && this.proposer.isLearner) throw Errors.notSupportedForLearner();
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
     try {
       const { revision, result } = this.store.range(convert.rangeRequest(req));
@@ -185,6 +210,7 @@ export class Member {
   async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
     // etcd checks every txn, read-only ones too (their cost is 0).
     if (this.overQuota(txnCost(req))) await this.refuseNoSpace();
+    if (this.proposer.isLearner && !isSerializableTxn(req)) throw Errors.notSupportedForLearner();
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
@@ -201,36 +227,139 @@ export class Member {
   }
 
   async compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {
+    if (this.proposer.isLearner) throw Errors.notSupportedForLearner();
     const result = await this.proposer.propose({ compaction: req });
     if (result.error) throw result.error;
     if (req.physical && result.done) await result.done;
     return this.withHeader(result);
   }
 
-  /** Cluster.MemberList: a cluster of one, this member (etcd's header: no revision). */
+  /**
+   * Cluster.MemberList (etcd's header: no revision). This member as it started; the others as
+   * they last published themselves through the log.
+   */
   memberList(): pb.MemberListResponse {
-    const { name, peerUrls, clientUrls } = this.attributes;
-    return {
-      header: {
-        cluster_id: this.clusterIdText,
-        member_id: this.memberIdText,
-        raft_term: this.proposer.term.toString(),
-      },
-      members: [
-        { ID: this.memberIdText, name, peerURLs: peerUrls, clientURLs: clientUrls, isLearner: false },
-      ],
-    };
+    return { header: this.clusterHeader(), members: this.memberInfos() };
   }
 
   /**
-   * Maintenance.MoveLeader as etcd 3.4 answers it: only the leader takes it; moving to the
-   * leader itself succeeds at once (an empty response, no header); any id that is not a voting
-   * member is a bad transferee. In a cluster of one only this member is a member.
+   * Cluster.MemberAdd: a voter or learner with these peer URLs and etcd's runtime id; refused,
+   * as etcd's strict reconfiguration check does, if the started voters would not be a quorum.
    */
-  moveLeader(req: pb.MoveLeaderRequest): pb.MoveLeaderResponse {
+  async memberAdd(req: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
+    const peerUrls = req.peerURLs ?? [];
+    if (!validPeerUrls(peerUrls)) throw Errors.memberBadUrls();
+    const isLearner = !!req.isLearner;
+    if (!isLearner && !this.membership.startedQuorumAfterAddingVoter()) throw Errors.memberNotEnoughStarted();
+    const member: ClusterMember = {
+      id: newMemberId(peerUrls, Math.floor(Date.now() / 1000)),
+      name: '',
+      peerUrls,
+      clientUrls: [],
+      isLearner,
+    };
+    const type = isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
+    await this.proposer.changeMembership(type, member.id, member);
+    return { header: this.clusterHeader(), member: toPbMember(member), members: this.memberInfos() };
+  }
+
+  /** Cluster.MemberRemove, with etcd's check that the started voters left are a quorum. */
+  async memberRemove(req: pb.MemberRemoveRequest): Promise<pb.MembersResponse> {
+    const id = BigInt(req.ID ?? 0);
+    if (!this.membership.startedQuorumAfterRemoving(id)) throw Errors.memberNotEnoughStarted();
+    await this.proposer.changeMembership(ConfChangeType.RemoveNode, id);
+    return { header: this.clusterHeader(), members: this.memberInfos() };
+  }
+
+  /** Cluster.MemberUpdate: new peer URLs for a member (etcd 3.4 does not validate them). */
+  async memberUpdate(req: pb.MemberUpdateRequest): Promise<pb.MembersResponse> {
+    const peerUrls = req.peerURLs ?? [];
+    const id = BigInt(req.ID ?? 0);
+    const member: ClusterMember = { id, name: '', peerUrls, clientUrls: [] };
+    await this.proposer.changeMembership(ConfChangeType.UpdateNode, id, member);
+    return { header: this.clusterHeader(), members: this.memberInfos() };
+  }
+
+  /** Cluster.MemberPromote: decided on the leader, which knows how far the learner's log is. */
+  async memberPromote(req: pb.MemberPromoteRequest): Promise<pb.MembersResponse> {
+    // The answer lists the members as the leader knows them once it applied the promotion.
+    const members = await this.proposer.callLeader(PROMOTE_CALL, Buffer.from(String(BigInt(req.ID ?? 0))));
+    return { header: this.clusterHeader(), members: Membership.fromJson(members).list().map(toPbMember) };
+  }
+
+  /** On the leader: etcd's learner readiness (its log within 90% of the leader's) and promotion. */
+  private async promoteOnLeader(payload: Buffer): Promise<Uint8Array> {
+    const id = BigInt(payload.toString());
+    const member = this.membership.get(id);
+    if (!member) throw Errors.memberNotFound();
+    const progress = this.proposer.matchOf(id);
+    if (progress && progress.match * 10n < progress.leaderMatch * 9n) throw Errors.learnerNotReady();
+    if (!member.isLearner) throw Errors.memberNotLearner();
+    if (!this.membership.startedQuorumAfterPromoting()) throw Errors.memberNotEnoughStarted();
+    await this.proposer.changeMembership(ConfChangeType.AddNode, id, { ...member, isLearner: false });
+    return this.membership.toJson();
+  }
+
+  private clusterHeader(): pb.ClusterHeader {
+    return {
+      cluster_id: this.clusterIdText,
+      member_id: this.memberIdText,
+      raft_term: this.proposer.term.toString(),
+    };
+  }
+
+  private memberInfos(): pb.Member[] {
+    return this.membership
+      .list()
+      .map((m) => toPbMember(m.id === this.identity.memberId ? { ...m, ...this.attributes } : m));
+  }
+
+  /**
+   * Publishes this member's name and client URLs through the log at every start, as etcd does,
+   * retrying until it is committed or the member stops. A cluster of one reports its own
+   * attributes directly and logs nothing.
+   */
+  private publish(): void {
+    if (this.membership.ids().length < 2) return;
+    const { name, clientUrls } = this.attributes;
+    const attempt = () => {
+      if (this.stopping) return;
+      this.proposer
+        .propose({ member_attributes: { member_id: this.memberIdText, name, client_urls: clientUrls } })
+        .catch((err) => {
+          if (this.stopping) return;
+          this.logger.warn('failed to publish member attributes; retrying', { error: String(err) });
+          setTimeout(attempt, 1000).unref();
+        });
+    };
+    attempt();
+  }
+
+  /**
+   * Maintenance.MoveLeader as etcd 3.4 answers it: only the leader takes it; the target must be
+   * a voting member (else a bad transferee); the answer (empty, no header) comes once the target
+   * leads, at once when it is the leader itself.
+   */
+  async moveLeader(req: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse> {
     if (this.proposer.leaderId !== this.identity.memberId) throw Errors.notLeader();
-    if (BigInt(req.targetID ?? 0) !== this.identity.memberId) throw Errors.badLeaderTransferee();
+    const target = BigInt(req.targetID ?? 0);
+    if (!this.proposer.isVoter(target)) throw Errors.badLeaderTransferee();
+    if (target !== this.identity.memberId) await this.proposer.moveLeader(target);
     return {};
+  }
+
+  /**
+   * The forwarding API for requests only the leader may serve (e.g. lease keep-alives): the
+   * handler registered here runs on whichever member leads when `callLeader` is called on any
+   * member. Register on every member at start.
+   */
+  onLeaderCall(method: string, handler: LeaderCallHandler): void {
+    this.proposer.onLeaderCall(method, handler);
+  }
+
+  /** Runs `method` on the leader (see onLeaderCall); rejects with etcd errors. */
+  callLeader(method: string, payload: Uint8Array): Promise<Buffer> {
+    return this.proposer.callLeader(method, payload);
   }
 
   /** Maintenance.Snapshot: the whole keyspace at one point in time, chunked (see snapshot.ts). */
@@ -322,11 +451,12 @@ export class Member {
       raftAppliedIndex: String(this.proposer.appliedIndex),
       errors: this.alarms.list().map(formatAlarm),
       dbSizeInUse: String(inUse),
-      isLearner: false,
+      isLearner: this.proposer.isLearner,
     };
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.autoCompactor?.stop();
     this.leases.stop();
     await this.proposer.stop();
@@ -335,6 +465,7 @@ export class Member {
   }
 
   private async write<T>(request: Omit<InternalRequest, 'id'>): Promise<T> {
+    if (this.proposer.isLearner) throw Errors.notSupportedForLearner();
     const result = await this.proposer.propose(request);
     if (result.error) throw result.error instanceof MvccError ? fromMvccError(result.error) : result.error;
     return this.withHeader(result);
@@ -348,6 +479,19 @@ export class Member {
   }
 }
 
+/** The forwarded call that promotes a learner on the leader. */
+const PROMOTE_CALL = 'cairn.member-promote';
+
+function toPbMember(m: ClusterMember): pb.Member {
+  return {
+    ID: m.id.toString(),
+    name: m.name,
+    peerURLs: m.peerUrls,
+    clientURLs: m.clientUrls,
+    isLearner: !!m.isLearner,
+  };
+}
+
 function prepareDataDir(dataDir: string, dbDir: string): void {
   try {
     mkdirSync(dbDir, { recursive: true, mode: 0o700 });
@@ -355,26 +499,6 @@ function prepareDataDir(dataDir: string, dbDir: string): void {
   } catch (err) {
     throw new Error(`cannot access data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-async function bootstrapIdentity(engine: Engine, config: MemberConfig): Promise<Identity> {
-  const ownUrls = config.initialCluster[config.name];
-  if (!ownUrls)
-    throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
-  const memberIds = Object.values(config.initialCluster).map((urls) =>
-    computeMemberId(urls, config.initialClusterToken),
-  );
-  const identity = {
-    memberId: computeMemberId(ownUrls, config.initialClusterToken),
-    clusterId: computeClusterId(memberIds),
-  };
-  // One synced write: a member never has an identity without its attributes.
-  await saveIdentity(engine, identity, {
-    name: config.name,
-    peerUrls: ownUrls,
-    clientUrls: config.clientUrls ?? [],
-  });
-  return identity;
 }
 
 /**

@@ -1,5 +1,10 @@
 import { ApplyResult } from './applier';
+import { ConfChangeType } from '../../raft/src';
 import { InternalRequest } from './internal-request';
+import { ClusterMember } from './membership';
+
+/** Runs on the leader for a call made on any member; `from` is the calling member's id. */
+export type LeaderCallHandler = (payload: Buffer, from: bigint) => Promise<Uint8Array>;
 
 /**
  * The seam between the request pipeline and consensus: a write is proposed, replicated and
@@ -15,5 +20,19 @@ export interface Proposer {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly leaderId: bigint;
+  /** This member is a learner: it serves serializable reads and Status only, as in etcd. */
+  readonly isLearner: boolean;
+  /** Proposes a membership change; resolves once applied (see RaftProposer.changeMembership). */
+  changeMembership(type: ConfChangeType, nodeId: bigint, member?: ClusterMember): Promise<void>;
+  /** On the leader: how far `id`'s log matches the leader's. */
+  matchOf(id: bigint): { match: bigint; leaderMatch: bigint } | undefined;
+  /** Whether `id` is a voting member. */
+  isVoter(id: bigint): boolean;
+  /** On the leader: hands leadership to `id`; resolves once it leads (etcd's MoveLeader). */
+  moveLeader(id: bigint): Promise<void>;
+  /** Runs a forwarded-call handler on the leader (see RaftProposer.callLeader). */
+  callLeader(method: string, payload: Uint8Array): Promise<Buffer>;
+  /** Registers the handler `callLeader(method, ...)` runs on the leader. */
+  onLeaderCall(method: string, handler: LeaderCallHandler): void;
   stop(): Promise<void>;
 }

@@ -1,0 +1,400 @@
+import * as grpc from '@grpc/grpc-js';
+import { Message, MessageType, SnapshotStatus, decodeMessage, encodeMessage } from '../../raft/src';
+import {
+  CLUSTER_ID_HEADER,
+  CallRequestMessage,
+  MEMBER_ID_HEADER,
+  MembersAnswer,
+  PEER_SERVICE,
+  PeerClient,
+  peerTarget,
+} from './peer-protocol';
+import { ConsensusLogger } from './raft-driver';
+
+export interface PeerListener {
+  host: string;
+  port: number;
+}
+
+/** Where the transport hands what it received and what it could not deliver. */
+export interface PeerTransportSink {
+  /** Raft messages received from peers, in the order each peer sent them. */
+  deliver(messages: Message[]): void;
+  /** A message to `id` was dropped (queue full, stream down): Raft falls back to probing it. */
+  reportUnreachable(id: bigint): void;
+  /** The outcome of sending a snapshot message to `id`. */
+  reportSnapshot(id: bigint, status: SnapshotStatus): void;
+}
+
+export interface PeerTransportOptions {
+  memberId: bigint;
+  clusterId: bigint;
+  /** --listen-peer-urls, parsed. Port 0 binds a free port (see `ports`). */
+  listen: PeerListener[];
+  /** The other members: id -> peer URLs. */
+  peers: Map<bigint, string[]>;
+  sink: PeerTransportSink;
+  /** The member list Peer.Members serves (encoded by the caller's layer). */
+  members?: () => Uint8Array;
+  /** Messages queued per peer before new ones are dropped (etcd's stream buffer is 4096). */
+  queueLimit?: number;
+  logger?: ConsensusLogger;
+}
+
+/** A handler for Peer.Call: the payload in, the answer out; a thrown error goes back to the caller. */
+export type CallHandler = (payload: Buffer, from: bigint) => Promise<Uint8Array>;
+
+/** A Peer.Call failed: `code` is the gRPC status (a handler's `code` if it threw one). */
+export class PeerCallError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PeerCallError';
+  }
+}
+
+const silent: ConsensusLogger = { info() {}, warn() {}, error() {} };
+const MIN_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 1000;
+/** A stream that lived this long was healthy: its successor starts with the shortest backoff. */
+const HEALTHY_STREAM_MS = 1000;
+
+/**
+ * Member-to-member transport over gRPC (proto/cairn/peer.proto): a server on the peer listeners,
+ * one long-lived outgoing stream per peer carrying batches of raft messages, bounded per-peer
+ * queues, reconnection with backoff, and a cluster-id check on every incoming call.
+ */
+export class PeerTransport {
+  private readonly server = new grpc.Server();
+  private readonly links = new Map<bigint, PeerLink>();
+  private readonly handlers = new Map<string, CallHandler>();
+  private readonly logger: ConsensusLogger;
+  private readonly metadata: grpc.Metadata;
+  private boundPorts: number[] = [];
+  private stopped = false;
+
+  private constructor(private readonly opts: PeerTransportOptions) {
+    this.logger = opts.logger ?? silent;
+    this.metadata = new grpc.Metadata();
+    this.metadata.set(CLUSTER_ID_HEADER, opts.clusterId.toString());
+    this.metadata.set(MEMBER_ID_HEADER, opts.memberId.toString());
+    for (const [id, urls] of opts.peers) this.addPeer(id, urls);
+  }
+
+  /** Binds every peer listener and starts serving. */
+  static async start(opts: PeerTransportOptions): Promise<PeerTransport> {
+    const t = new PeerTransport(opts);
+    t.server.addService(PEER_SERVICE, {
+      Stream: (call: grpc.ServerReadableStream<Uint8Array[], object>, cb: grpc.sendUnaryData<object>) =>
+        t.serveStream(call, cb),
+      Call: (
+        call: grpc.ServerUnaryCall<CallRequestMessage, Uint8Array>,
+        cb: grpc.sendUnaryData<Uint8Array>,
+      ) => void t.serveCall(call, cb),
+      Members: (_call: grpc.ServerUnaryCall<object, MembersAnswer>, cb: grpc.sendUnaryData<MembersAnswer>) =>
+        opts.members
+          ? cb(null, { clusterId: opts.clusterId, members: opts.members() })
+          : cb({ code: grpc.status.UNIMPLEMENTED, details: 'no member list here' }),
+    });
+    try {
+      for (const l of opts.listen) {
+        const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+        const port = await new Promise<number>((ok, fail) =>
+          t.server.bindAsync(`${host}:${l.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+            err ? fail(new Error(`cannot listen for peers on ${host}:${l.port}: ${err.message}`)) : ok(p),
+          ),
+        );
+        t.boundPorts.push(port);
+      }
+    } catch (err) {
+      t.server.forceShutdown();
+      throw err;
+    }
+    return t;
+  }
+
+  /** The ports bound, in the order of `listen`. */
+  get ports(): number[] {
+    return this.boundPorts;
+  }
+
+  get peerIds(): bigint[] {
+    return [...this.links.keys()];
+  }
+
+  /** Starts (or replaces) the link to a peer. */
+  addPeer(id: bigint, urls: string[]): void {
+    if (id === this.opts.memberId) return;
+    this.links.get(id)?.close();
+    this.links.set(id, new PeerLink(id, urls, this.metadata, this.opts, this.logger));
+  }
+
+  removePeer(id: bigint): void {
+    this.links.get(id)?.close();
+    this.links.delete(id);
+  }
+
+  /** Queues raft messages for their peers; each peer's queue goes out as one batch per turn. */
+  send(messages: Message[]): void {
+    for (const m of messages) {
+      const link = this.links.get(m.to);
+      if (link) link.enqueue(m);
+      else this.logger.warn('dropped a raft message to an unknown member', { to: m.to.toString(16) });
+    }
+  }
+
+  /** Registers the handler Peer.Call runs for `method` on this member. */
+  handle(method: string, handler: CallHandler): void {
+    this.handlers.set(method, handler);
+  }
+
+  /** Calls `method` on member `to`; rejects with PeerCallError (UNAVAILABLE if unreachable). */
+  call(to: bigint, method: string, payload: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    const link = this.links.get(to);
+    if (!link)
+      return Promise.reject(new PeerCallError(grpc.status.UNAVAILABLE, `unknown member ${to.toString(16)}`));
+    return link.call(method, payload, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    await new Promise<void>((ok) => {
+      const force = setTimeout(() => this.server.forceShutdown(), 1000);
+      this.server.tryShutdown(() => (clearTimeout(force), ok()));
+    });
+  }
+
+  /** Why a call from this metadata is refused, if it is. */
+  private refusal(md: grpc.Metadata): string | undefined {
+    const cluster = md.get(CLUSTER_ID_HEADER)[0];
+    const from = String(md.get(MEMBER_ID_HEADER)[0] ?? '?');
+    if (cluster === undefined) return `peer call without a cluster id from member ${from}`;
+    if (String(cluster) !== this.opts.clusterId.toString()) {
+      return (
+        `refused a peer from another cluster: member ${hex(from)} belongs to cluster ${hex(String(cluster))}, ` +
+        `this member to cluster ${this.opts.clusterId.toString(16)}`
+      );
+    }
+    return undefined;
+  }
+
+  private serveStream(call: grpc.ServerReadableStream<Uint8Array[], object>, cb: grpc.sendUnaryData<object>) {
+    const refused = this.refusal(call.metadata);
+    if (refused) {
+      this.logger.error(refused);
+      cb({ code: grpc.status.FAILED_PRECONDITION, details: `cairn: cluster ID mismatch: ${refused}` });
+      return;
+    }
+    const me = this.opts.memberId;
+    // The peer is up: a link to it waiting out a backoff reconnects now.
+    this.links.get(BigInt(String(call.metadata.get(MEMBER_ID_HEADER)[0] ?? '0')))?.wake();
+    call.on('data', (batch: Uint8Array[]) => {
+      if (this.stopped) return;
+      const messages: Message[] = [];
+      for (const raw of batch) {
+        const m = decodeMessage(raw);
+        if (m.to === me) messages.push(m);
+      }
+      if (messages.length > 0) this.opts.sink.deliver(messages);
+    });
+    call.on('end', () => cb(null, {}));
+    call.on('error', () => undefined);
+  }
+
+  private async serveCall(
+    call: grpc.ServerUnaryCall<CallRequestMessage, Uint8Array>,
+    cb: grpc.sendUnaryData<Uint8Array>,
+  ): Promise<void> {
+    const refused = this.refusal(call.metadata);
+    if (refused) {
+      this.logger.error(refused);
+      return cb({ code: grpc.status.FAILED_PRECONDITION, details: `cairn: cluster ID mismatch: ${refused}` });
+    }
+    const { method, payload } = call.request;
+    const handler = this.handlers.get(method);
+    if (!handler) return cb({ code: grpc.status.UNIMPLEMENTED, details: `no peer handler for ${method}` });
+    try {
+      const from = BigInt(String(call.metadata.get(MEMBER_ID_HEADER)[0] ?? '0'));
+      cb(null, await handler(Buffer.from(payload), from));
+    } catch (err) {
+      const code =
+        typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : grpc.status.UNKNOWN;
+      cb({ code, details: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+/**
+ * Asks the member at `url` for its cluster id and member list (Peer.Members), as a member
+ * joining an existing cluster does before it has an identity.
+ */
+export function fetchMembers(url: string, timeoutMs: number): Promise<MembersAnswer> {
+  const client = new PeerClient(
+    peerTarget(url),
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & Record<string, (...args: unknown[]) => void>;
+  return new Promise<MembersAnswer>((ok, fail) => {
+    client.Members(
+      {},
+      { deadline: new Date(Date.now() + timeoutMs) },
+      (err: grpc.ServiceError | null, res: MembersAnswer) =>
+        err ? fail(new PeerCallError(err.code, err.details)) : ok(res),
+    );
+  }).finally(() => client.close());
+}
+
+/** The outgoing side to one peer: a bounded queue drained into one long-lived stream. */
+class PeerLink {
+  private readonly client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  private queue: Uint8Array[] = [];
+  private stream: grpc.ClientWritableStream<Uint8Array[]> | undefined;
+  private streamOpenedAt = 0;
+  private draining = false;
+  private flushScheduled = false;
+  private retry: NodeJS.Timeout | undefined;
+  private backoffMs = MIN_BACKOFF_MS;
+  private down = false;
+  /** A failure was logged and no stream has been healthy since: do not log every retry. */
+  private warned = false;
+  private closed = false;
+  private readonly limit: number;
+
+  constructor(
+    private readonly id: bigint,
+    private readonly urls: string[],
+    private readonly metadata: grpc.Metadata,
+    private readonly opts: PeerTransportOptions,
+    private readonly logger: ConsensusLogger,
+  ) {
+    this.limit = opts.queueLimit ?? 4096;
+    this.client = new PeerClient(peerTarget(urls[0]), grpc.credentials.createInsecure(), {
+      'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS,
+      'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS,
+      'grpc.max_send_message_length': -1,
+      'grpc.max_receive_message_length': -1,
+    }) as never;
+  }
+
+  enqueue(m: Message): void {
+    if (this.closed) return;
+    // While the peer is down or the queue is full, drop at once as etcd does: Raft probes again.
+    if (this.down || this.retry || this.queue.length >= this.limit) return this.dropped(m);
+    this.queue.push(encodeMessage(m));
+    // A snapshot message holds only metadata today (see RaftDriver): queued is as sent as it gets.
+    if (m.type === MessageType.Snap) this.opts.sink.reportSnapshot(this.id, SnapshotStatus.Finish);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  call(method: string, payload: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    return new Promise((ok, fail) => {
+      const deadline = new Date(Date.now() + timeoutMs);
+      this.client.Call(
+        { method, payload },
+        this.metadata,
+        { deadline },
+        (err: grpc.ServiceError | null, res: Uint8Array) =>
+          err ? fail(new PeerCallError(err.code, err.details)) : ok(Buffer.from(res)),
+      );
+    });
+  }
+
+  /** Reconnects at once if waiting out a backoff. */
+  wake(): void {
+    if (!this.retry || this.closed) return;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.down = false;
+    this.backoffMs = MIN_BACKOFF_MS;
+    this.open();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.stream?.end();
+    this.stream = undefined;
+    this.client.close();
+  }
+
+  private dropped(m: Message): void {
+    if (m.type === MessageType.Snap) this.opts.sink.reportSnapshot(this.id, SnapshotStatus.Failure);
+    this.opts.sink.reportUnreachable(this.id);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.draining || this.queue.length === 0) return;
+    const stream = this.stream ?? this.open();
+    const batch = this.queue;
+    this.queue = [];
+    if (!stream.write(batch)) {
+      this.draining = true;
+      stream.once('drain', () => {
+        this.draining = false;
+        this.flush();
+      });
+    }
+  }
+
+  private open(): grpc.ClientWritableStream<Uint8Array[]> {
+    const stream = this.client.Stream(this.metadata, (err: grpc.ServiceError | null) =>
+      this.onStreamEnd(stream, err),
+    ) as grpc.ClientWritableStream<Uint8Array[]>;
+    this.stream = stream;
+    this.streamOpenedAt = Date.now();
+    return stream;
+  }
+
+  private onStreamEnd(stream: grpc.ClientWritableStream<Uint8Array[]>, err: grpc.ServiceError | null): void {
+    if (this.stream !== stream || this.closed) return;
+    this.stream = undefined;
+    this.draining = false;
+    // Whatever was written to the failed stream may be lost: Raft resends what matters.
+    this.opts.sink.reportUnreachable(this.id);
+    const queued = this.queue;
+    this.queue = [];
+    if (queued.length > 0) this.opts.sink.reportUnreachable(this.id);
+    if (Date.now() - this.streamOpenedAt >= HEALTHY_STREAM_MS) {
+      this.backoffMs = MIN_BACKOFF_MS;
+      this.warned = false;
+    }
+    if (err) {
+      const mismatch = err.code === grpc.status.FAILED_PRECONDITION;
+      if (!this.warned || mismatch) {
+        this.warned = true;
+        const log = mismatch ? this.logger.error : this.logger.warn;
+        log.call(this.logger, 'peer stream failed', {
+          peer: this.id.toString(16),
+          url: this.urls[0],
+          error: err.details || err.message,
+        });
+      }
+      this.down = true;
+    }
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.down = false;
+      this.open();
+    }, this.backoffMs);
+    this.retry.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+  }
+}
+
+function hex(decimal: string): string {
+  try {
+    return BigInt(decimal).toString(16);
+  } catch {
+    return decimal;
+  }
+}
