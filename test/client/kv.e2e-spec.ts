@@ -123,7 +123,11 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client KV against %s', (kind) => {
     expect((await client.kv.get('tenant-a/x'))?.valueString).toBe('1');
     const listed = await ns.kv.range('', { rangeEnd: '\0' });
     expect(listed.kvs.map((k) => k.keyString)).toEqual(['x', 'y']);
-    const t = await ns.kv.txn().if(cmp.value('x', '==', '1')).then(op.get('y')).commit();
+    const t = await ns.kv
+      .txn()
+      .if(cmp.value('x', '==', '1'))
+      .then(op.get('y'))
+      .commit();
     const r = t.results[0];
     expect(r.type === 'range' && r.result.kvs[0].keyString).toBe('y');
     ns.close();
@@ -139,9 +143,9 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client KV against %s', (kind) => {
 
   it('maps bad input and unknown leases to typed errors', async () => {
     await expect(client.kv.put('', 'x')).rejects.toBeInstanceOf(InvalidRequestError);
-    await expect(
-      client.kv.txn().then(op.put('dup', '1'), op.put('dup', '2')).commit(),
-    ).rejects.toThrow('etcdserver: duplicate key given in txn request');
+    await expect(client.kv.txn().then(op.put('dup', '1'), op.put('dup', '2')).commit()).rejects.toThrow(
+      'etcdserver: duplicate key given in txn request',
+    );
   });
 
   it('serves maintenance status, hashKV and member list with 64-bit ids', async () => {

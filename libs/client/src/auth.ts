@@ -84,13 +84,29 @@ export class AuthClient {
     options: { prefix?: boolean; rangeEnd?: Bytes } & CallOptions = {},
   ): Promise<void> {
     const k = this.ns.key(key);
-    const rangeEnd = options.prefix ? prefixEnd(k) : options.rangeEnd !== undefined ? this.ns.rangeEnd(options.rangeEnd) : Buffer.alloc(0);
-    await this.call('RoleGrantPermission', { name: role, perm: { permType: type, key: k, range_end: rangeEnd } }, options);
+    const rangeEnd = options.prefix
+      ? prefixEnd(k)
+      : options.rangeEnd !== undefined
+        ? this.ns.rangeEnd(options.rangeEnd)
+        : Buffer.alloc(0);
+    await this.call(
+      'RoleGrantPermission',
+      { name: role, perm: { permType: type, key: k, range_end: rangeEnd } },
+      options,
+    );
   }
 
-  async revokePermission(role: string, key: Bytes, options: { prefix?: boolean; rangeEnd?: Bytes } & CallOptions = {}): Promise<void> {
+  async revokePermission(
+    role: string,
+    key: Bytes,
+    options: { prefix?: boolean; rangeEnd?: Bytes } & CallOptions = {},
+  ): Promise<void> {
     const k = this.ns.key(key);
-    const rangeEnd = options.prefix ? prefixEnd(k) : options.rangeEnd !== undefined ? this.ns.rangeEnd(options.rangeEnd) : Buffer.alloc(0);
+    const rangeEnd = options.prefix
+      ? prefixEnd(k)
+      : options.rangeEnd !== undefined
+        ? this.ns.rangeEnd(options.rangeEnd)
+        : Buffer.alloc(0);
     await this.call('RoleRevokePermission', { role, key: k, range_end: rangeEnd }, options);
   }
 }

@@ -27,8 +27,17 @@ export class ClusterClient {
     return { header: header(r.header), members: r.members.map(member) };
   }
 
-  async add(peerUrls: string[], options: { learner?: boolean } & CallOptions = {}): Promise<{ member: Member; members: Member[] }> {
-    const r: any = await this.conn.unary('Cluster', 'MemberAdd', { peerURLs: peerUrls, isLearner: !!options.learner }, 'mutating', options);
+  async add(
+    peerUrls: string[],
+    options: { learner?: boolean } & CallOptions = {},
+  ): Promise<{ member: Member; members: Member[] }> {
+    const r: any = await this.conn.unary(
+      'Cluster',
+      'MemberAdd',
+      { peerURLs: peerUrls, isLearner: !!options.learner },
+      'mutating',
+      options,
+    );
     return { member: member(r.member), members: r.members.map(member) };
   }
 
@@ -38,7 +47,13 @@ export class ClusterClient {
   }
 
   async update(id: bigint, peerUrls: string[], opts?: CallOptions): Promise<Member[]> {
-    const r: any = await this.conn.unary('Cluster', 'MemberUpdate', { ID: String(id), peerURLs: peerUrls }, 'mutating', opts);
+    const r: any = await this.conn.unary(
+      'Cluster',
+      'MemberUpdate',
+      { ID: String(id), peerURLs: peerUrls },
+      'mutating',
+      opts,
+    );
     return r.members.map(member);
   }
 

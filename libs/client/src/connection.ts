@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   AbortError,
+  AuthError,
   CairnError,
   ConnectionError,
   DeadlineExceededError,
@@ -34,7 +35,8 @@ export class Connection {
   /** Clients per endpoint and service; they share the endpoint's channel. */
   private readonly clients = new Map<string, grpc.Client>();
   private next = 0;
-  private token?: Promise<string>;
+  /** The auth token; null while the server has authentication disabled. */
+  private token?: Promise<string | null>;
   private closed = false;
 
   constructor(readonly options: ClientOptions) {
@@ -78,7 +80,8 @@ export class Connection {
   /** Call metadata: the auth token when the client authenticates. */
   async metadata(endpoint: string, signal?: AbortSignal): Promise<grpc.Metadata> {
     const md = new grpc.Metadata();
-    if (this.options.auth) md.set('token', await this.authToken(endpoint, signal));
+    const token = this.options.auth ? await this.authToken(endpoint, signal) : null;
+    if (token !== null) md.set('token', token);
     return md;
   }
 
@@ -87,13 +90,17 @@ export class Connection {
     this.token = undefined;
   }
 
-  private authToken(endpoint: string, signal?: AbortSignal): Promise<string> {
+  private authToken(endpoint: string, signal?: AbortSignal): Promise<string | null> {
     if (!this.token) {
       const { username: name, password } = this.options.auth!;
       const p = this.send<any>('Auth', 'Authenticate', endpoint, { name, password }, new grpc.Metadata(), {
         signal,
         deadline: Date.now() + (this.options.defaultTimeoutMs ?? 30_000),
-      }).then((res) => res.token as string);
+      }).then(
+        (res) => res.token as string,
+        // With authentication disabled calls need no token; one is fetched again once it is enabled.
+        (e) => (e instanceof AuthError && e.message === AUTH_NOT_ENABLED ? null : Promise.reject(e)),
+      );
       this.token = p;
       p.catch(() => this.token === p && (this.token = undefined));
     }
@@ -115,7 +122,8 @@ export class Connection {
     const deadline = Date.now() + (opts.timeoutMs ?? this.options.defaultTimeoutMs ?? 30_000);
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
-      if (opts.signal?.aborted) throw new AbortError('aborted', grpc.status.CANCELLED, { cause: opts.signal.reason });
+      if (opts.signal?.aborted)
+        throw new AbortError('aborted', grpc.status.CANCELLED, { cause: opts.signal.reason });
       const endpoint = this.pickEndpoint();
       let err: CairnError;
       let sent = false;
@@ -127,7 +135,7 @@ export class Connection {
         err = e instanceof CairnError ? e : new CairnError(String(e), undefined, { cause: e });
         if (!sent && !(err instanceof ConnectionError || transient(err))) throw err; // authentication failed
       }
-      if (err instanceof InvalidAuthTokenError && this.options.auth && !refreshedToken) {
+      if (this.options.auth && !refreshedToken && staleToken(err)) {
         refreshedToken = true; // the server rejected the call before doing anything
         this.invalidateToken();
         continue;
@@ -142,7 +150,11 @@ export class Connection {
       }
       const backoff = Math.min(25 * 2 ** Math.floor(attempt / this.options.endpoints.length), 1000);
       if (Date.now() + backoff >= deadline)
-        throw new DeadlineExceededError(`${service}.${method}: deadline exceeded after ${attempt + 1} attempts`, grpc.status.DEADLINE_EXCEEDED, { cause: err });
+        throw new DeadlineExceededError(
+          `${service}.${method}: deadline exceeded after ${attempt + 1} attempts`,
+          grpc.status.DEADLINE_EXCEEDED,
+          { cause: err },
+        );
       if (attempt % this.options.endpoints.length === this.options.endpoints.length - 1)
         await sleep(backoff, opts.signal);
     }
@@ -158,11 +170,19 @@ export class Connection {
   ): Promise<T> {
     return new Promise<T>((ok, fail) => {
       const client = this.client(service, endpoint);
-      const call = client[method](request, md, { deadline: opts.deadline }, (e: grpc.ServiceError | null, res: T) => {
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (e) fail(opts.signal?.aborted ? new AbortError('aborted', e.code, { cause: e }) : fromServiceError(e));
-        else ok(res);
-      }) as grpc.ClientUnaryCall;
+      const call = client[method](
+        request,
+        md,
+        { deadline: opts.deadline },
+        (e: grpc.ServiceError | null, res: T) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          if (e)
+            fail(
+              opts.signal?.aborted ? new AbortError('aborted', e.code, { cause: e }) : fromServiceError(e),
+            );
+          else ok(res);
+        },
+      ) as grpc.ClientUnaryCall;
       const onAbort = () => call.cancel();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -173,6 +193,17 @@ export class Connection {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
+}
+
+const AUTH_NOT_ENABLED = 'etcdserver: authentication is not enabled';
+
+/** The server rejected the call (before doing anything) because of the token it carried or lacked. */
+function staleToken(err: CairnError): boolean {
+  return (
+    err instanceof InvalidAuthTokenError ||
+    err.message === AUTH_NOT_ENABLED ||
+    err.message === 'etcdserver: user name is empty'
+  );
 }
 
 /** Failures after which a sent write may or may not have been applied. */

@@ -69,7 +69,12 @@ export const op = {
   get: (key: Bytes, options: RangeOptions = {}): Op => ({ type: 'range', key, options }),
   put: (key: Bytes, value: Bytes, options: PutOptions = {}): Op => ({ type: 'put', key, value, options }),
   delete: (key: Bytes, options: DeleteOptions = {}): Op => ({ type: 'delete', key, options }),
-  txn: (compares: Compare[], success: Op[], failure: Op[] = []): Op => ({ type: 'txn', compares, success, failure }),
+  txn: (compares: Compare[], success: Op[], failure: Op[] = []): Op => ({
+    type: 'txn',
+    compares,
+    success,
+    failure,
+  }),
 };
 
 export type CompareOp = '==' | '!=' | '<' | '>';
@@ -86,9 +91,19 @@ export interface Compare {
 
 /** Txn conditions: `cmp.mod('k', '==', 5)`, `cmp.value('k', '!=', 'x')`, `cmp.create('k', '==', 0)` (absent). */
 export const cmp = {
-  value: (key: Bytes, o: CompareOp, value: Bytes): Compare => ({ key, target: 'value', op: o, operand: value }),
+  value: (key: Bytes, o: CompareOp, value: Bytes): Compare => ({
+    key,
+    target: 'value',
+    op: o,
+    operand: value,
+  }),
   version: (key: Bytes, o: CompareOp, v: number): Compare => ({ key, target: 'version', op: o, operand: v }),
-  create: (key: Bytes, o: CompareOp, rev: number): Compare => ({ key, target: 'create', op: o, operand: rev }),
+  create: (key: Bytes, o: CompareOp, rev: number): Compare => ({
+    key,
+    target: 'create',
+    op: o,
+    operand: rev,
+  }),
   mod: (key: Bytes, o: CompareOp, rev: number): Compare => ({ key, target: 'mod', op: o, operand: rev }),
   lease: (key: Bytes, o: CompareOp, id: bigint): Compare => ({ key, target: 'lease', op: o, operand: id }),
 };
@@ -105,7 +120,12 @@ export interface TxnResult {
   results: OpResult[];
 }
 
-const compareResult: Record<CompareOp, string> = { '==': 'EQUAL', '!=': 'NOT_EQUAL', '<': 'LESS', '>': 'GREATER' };
+const compareResult: Record<CompareOp, string> = {
+  '==': 'EQUAL',
+  '!=': 'NOT_EQUAL',
+  '<': 'LESS',
+  '>': 'GREATER',
+};
 const compareTarget: Record<CompareTarget, [string, string]> = {
   value: ['VALUE', 'value'],
   version: ['VERSION', 'version'],
@@ -185,7 +205,12 @@ export class KvCodec {
   }
 
   rangeResult(r: any): RangeResult {
-    return { header: header(r.header), kvs: r.kvs.map((kv: any) => this.ns.kv(kv)), more: r.more, count: Number(r.count) };
+    return {
+      header: header(r.header),
+      kvs: r.kvs.map((kv: any) => this.ns.kv(kv)),
+      more: r.more,
+      count: Number(r.count),
+    };
   }
 
   putResult(r: any): PutResult {
@@ -193,7 +218,11 @@ export class KvCodec {
   }
 
   deleteResult(r: any): DeleteResult {
-    return { header: header(r.header), deleted: Number(r.deleted), prevKvs: r.prev_kvs.map((kv: any) => this.ns.kv(kv)) };
+    return {
+      header: header(r.header),
+      deleted: Number(r.deleted),
+      prevKvs: r.prev_kvs.map((kv: any) => this.ns.kv(kv)),
+    };
   }
 
   txnResult(r: any): TxnResult {
@@ -216,7 +245,8 @@ export class KvCodec {
   }
 }
 
-const readOnly = (ops: Op[]): boolean => ops.every((o) => o.type === 'range' || (o.type === 'txn' && readOnly([...o.success, ...o.failure])));
+const readOnly = (ops: Op[]): boolean =>
+  ops.every((o) => o.type === 'range' || (o.type === 'txn' && readOnly([...o.success, ...o.failure])));
 
 export class TxnBuilder {
   private readonly compares: Compare[] = [];
@@ -256,28 +286,52 @@ export class KV {
   }
 
   /** The value of one key, or undefined when it does not exist. */
-  async get(key: Bytes, options: Omit<RangeOptions, 'prefix' | 'rangeEnd'> & CallOptions = {}): Promise<KeyValue | undefined> {
+  async get(
+    key: Bytes,
+    options: Omit<RangeOptions, 'prefix' | 'rangeEnd'> & CallOptions = {},
+  ): Promise<KeyValue | undefined> {
     return (await this.range(key, options)).kvs[0];
   }
 
   /** A range or prefix query with every etcd option. */
   async range(key: Bytes, options: RangeOptions & CallOptions = {}): Promise<RangeResult> {
-    const res = await this.conn.unary('KV', 'Range', this.codec.rangeRequest(key, options), 'idempotent', options);
+    const res = await this.conn.unary(
+      'KV',
+      'Range',
+      this.codec.rangeRequest(key, options),
+      'idempotent',
+      options,
+    );
     return this.codec.rangeResult(res);
   }
 
   /** Every key starting with `prefix`. */
-  prefix(prefix: Bytes, options: Omit<RangeOptions, 'prefix' | 'rangeEnd'> & CallOptions = {}): Promise<RangeResult> {
+  prefix(
+    prefix: Bytes,
+    options: Omit<RangeOptions, 'prefix' | 'rangeEnd'> & CallOptions = {},
+  ): Promise<RangeResult> {
     return this.range(prefix, { ...options, prefix: true });
   }
 
   async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResult> {
-    const res = await this.conn.unary('KV', 'Put', this.codec.putRequest(key, value, options), 'mutating', options);
+    const res = await this.conn.unary(
+      'KV',
+      'Put',
+      this.codec.putRequest(key, value, options),
+      'mutating',
+      options,
+    );
     return this.codec.putResult(res);
   }
 
   async delete(key: Bytes, options: DeleteOptions & CallOptions = {}): Promise<DeleteResult> {
-    const res = await this.conn.unary('KV', 'DeleteRange', this.codec.deleteRequest(key, options), 'mutating', options);
+    const res = await this.conn.unary(
+      'KV',
+      'DeleteRange',
+      this.codec.deleteRequest(key, options),
+      'mutating',
+      options,
+    );
     return this.codec.deleteResult(res);
   }
 
@@ -288,12 +342,21 @@ export class KV {
 
   async txnOf(compares: Compare[], success: Op[], failure: Op[], opts: CallOptions = {}): Promise<TxnResult> {
     const safety = readOnly([...success, ...failure]) ? 'idempotent' : 'mutating';
-    const res = await this.conn.unary('KV', 'Txn', this.codec.txnRequest(compares, success, failure), safety, opts);
+    const res = await this.conn.unary(
+      'KV',
+      'Txn',
+      this.codec.txnRequest(compares, success, failure),
+      safety,
+      opts,
+    );
     return this.codec.txnResult(res);
   }
 
   /** Compacts the history up to `revision`; `physical` waits until the space is reclaimed. */
-  async compact(revision: number, options: { physical?: boolean } & CallOptions = {}): Promise<ResponseHeader> {
+  async compact(
+    revision: number,
+    options: { physical?: boolean } & CallOptions = {},
+  ): Promise<ResponseHeader> {
     const req = { revision: String(revision), physical: !!options.physical };
     return header(((await this.conn.unary('KV', 'Compact', req, 'mutating', options)) as any).header);
   }

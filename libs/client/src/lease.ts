@@ -74,7 +74,8 @@ export class Lease extends EventEmitter {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    if (Date.now() >= this.expiresAt) return this.markLost(new LeaseNotFoundError('lease expired: it could not be renewed in time'));
+    if (Date.now() >= this.expiresAt)
+      return this.markLost(new LeaseNotFoundError('lease expired: it could not be renewed in time'));
     try {
       if (!this.call) await this.open();
       if (this.call) {
@@ -137,8 +138,20 @@ export async function leaseTimeToLive(
   id: bigint,
   options: { keys?: boolean } & CallOptions = {},
 ): Promise<TimeToLive> {
-  const r: any = await conn.unary('Lease', 'LeaseTimeToLive', { ID: String(id), keys: !!options.keys }, 'idempotent', options);
-  return { header: header(r.header), id: BigInt(r.ID), ttl: Number(r.TTL), grantedTtl: Number(r.grantedTTL), keys: r.keys };
+  const r: any = await conn.unary(
+    'Lease',
+    'LeaseTimeToLive',
+    { ID: String(id), keys: !!options.keys },
+    'idempotent',
+    options,
+  );
+  return {
+    header: header(r.header),
+    id: BigInt(r.ID),
+    ttl: Number(r.TTL),
+    grantedTtl: Number(r.grantedTTL),
+    keys: r.keys,
+  };
 }
 
 export class LeaseClient {
@@ -157,7 +170,13 @@ export class LeaseClient {
    * `keepAlive: false`. Close it with `lease.revoke()` (or `lease.stop()` to let it expire).
    */
   async grant(ttl: number, options: { id?: bigint; keepAlive?: boolean } & CallOptions = {}): Promise<Lease> {
-    const r: any = await this.conn.unary('Lease', 'LeaseGrant', { TTL: String(ttl), ID: String(options.id ?? 0n) }, 'mutating', options);
+    const r: any = await this.conn.unary(
+      'Lease',
+      'LeaseGrant',
+      { TTL: String(ttl), ID: String(options.id ?? 0n) },
+      'mutating',
+      options,
+    );
     const lease = new Lease(this.conn, BigInt(r.ID), Number(r.TTL), options.keepAlive ?? true);
     this.live.add(lease);
     lease.once('stopped', () => this.live.delete(lease));

@@ -29,7 +29,12 @@ export interface Alarm {
 export class MaintenanceClient {
   constructor(private readonly conn: Connection) {}
 
-  private call<T>(method: string, req: object, endpoint: string | undefined, opts: CallOptions = {}): Promise<T> {
+  private call<T>(
+    method: string,
+    req: object,
+    endpoint: string | undefined,
+    opts: CallOptions = {},
+  ): Promise<T> {
     const single = endpoint ? new Connection({ ...this.conn.options, endpoints: [endpoint] }) : undefined;
     const conn = single ?? this.conn;
     return conn.unary<T>('Maintenance', method, req, 'idempotent', opts).finally(() => single?.close());
@@ -55,7 +60,11 @@ export class MaintenanceClient {
     return ((await this.call('Hash', {}, endpoint, opts)) as any).hash;
   }
 
-  async hashKV(revision = 0, endpoint?: string, opts?: CallOptions): Promise<{ header: ResponseHeader; hash: number; compactRevision: number }> {
+  async hashKV(
+    revision = 0,
+    endpoint?: string,
+    opts?: CallOptions,
+  ): Promise<{ header: ResponseHeader; hash: number; compactRevision: number }> {
     const r: any = await this.call('HashKV', { revision: String(revision) }, endpoint, opts);
     return { header: header(r.header), hash: r.hash, compactRevision: Number(r.compact_revision) };
   }
@@ -67,7 +76,11 @@ export class MaintenanceClient {
 
   /** Disarms an alarm (every alarm of every member when no arguments are given). */
   async disarm(alarm?: Alarm, opts?: CallOptions): Promise<Alarm[]> {
-    const req = { action: 'DEACTIVATE', memberID: String(alarm?.memberId ?? 0n), alarm: alarm?.alarm ?? 'NONE' };
+    const req = {
+      action: 'DEACTIVATE',
+      memberID: String(alarm?.memberId ?? 0n),
+      alarm: alarm?.alarm ?? 'NONE',
+    };
     const r: any = await this.call('Alarm', req, undefined, opts);
     return r.alarms.map((a: any) => ({ memberId: BigInt(a.memberID), alarm: a.alarm }));
   }

@@ -62,7 +62,11 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchEvent> {
     const k = ns.key(key);
     this.request = {
       key: k,
-      range_end: options.prefix ? prefixEnd(k) : options.rangeEnd !== undefined ? ns.rangeEnd(options.rangeEnd) : Buffer.alloc(0),
+      range_end: options.prefix
+        ? prefixEnd(k)
+        : options.rangeEnd !== undefined
+          ? ns.rangeEnd(options.rangeEnd)
+          : Buffer.alloc(0),
       progress_notify: !!options.progressNotify,
       filters: (options.filters ?? []).map((f) => f.toUpperCase()),
       prev_kv: !!options.prevKv,
@@ -119,7 +123,9 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchEvent> {
         this.conn.invalidateToken();
         return this.disconnected(err);
       }
-      return this.fail(err instanceof CompactedError ? err : new WatchCancelledError(reason, undefined, { cause: err }));
+      return this.fail(
+        err instanceof CompactedError ? err : new WatchCancelledError(reason, undefined, { cause: err }),
+      );
     }
     if (res.created) {
       this.attempt = 0;
@@ -140,7 +146,8 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchEvent> {
       this.deliver(ev);
     }
     // A progress notification: nothing before this revision is left to report.
-    if (!res.created && res.events.length === 0 && h.revision >= (this.nextRevision ?? 0)) this.nextRevision = h.revision + 1;
+    if (!res.created && res.events.length === 0 && h.revision >= (this.nextRevision ?? 0))
+      this.nextRevision = h.revision + 1;
   }
 
   /** Delivers one event; a revision's events stay together because the server sends them together. */
