@@ -18,8 +18,10 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (this.ended) return;
     this.ended = true;
     this.error = error;
-    for (const w of this.waiters.splice(0))
-      error === undefined ? w.ok({ value: undefined, done: true }) : w.fail(error);
+    for (const w of this.waiters.splice(0)) {
+      if (error === undefined) w.ok({ value: undefined, done: true });
+      else w.fail(error);
+    }
   }
 
   next(): Promise<IteratorResult<T>> {
