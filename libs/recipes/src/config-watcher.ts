@@ -37,21 +37,18 @@ export class ConfigWatcher<T extends object> extends EventEmitter {
   readonly values = new Map<string, T>();
   private watcher?: Watcher;
 
-  private constructor(
+  /** Attach 'change' / 'invalid' listeners, then call start(). */
+  constructor(
     private readonly client: CairnClient,
     private readonly options: ConfigWatcherOptions<T>,
   ) {
     super();
   }
 
-  /** Loads the current value(s) and starts following changes. */
-  static async start<T extends object>(
-    client: CairnClient,
-    options: ConfigWatcherOptions<T>,
-  ): Promise<ConfigWatcher<T>> {
-    const cw = new ConfigWatcher(client, options);
-    await cw.load();
-    return cw;
+  /** Loads the current value(s) (reporting invalid ones) and starts following changes. */
+  async start(): Promise<this> {
+    await this.load();
+    return this;
   }
 
   /** The value of the watched key (single-key watchers). */
