@@ -141,7 +141,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client KV against %s', (kind) => {
     await expect(client.kv.get('c/k', { revision: r1 + 1000 })).rejects.toBeInstanceOf(FutureRevisionError);
   });
 
-  it('maps bad input and unknown leases to typed errors', async () => {
+  it('maps bad input to typed errors', async () => {
     await expect(client.kv.put('', 'x')).rejects.toBeInstanceOf(InvalidRequestError);
     await expect(client.kv.txn().then(op.put('dup', '1'), op.put('dup', '2')).commit()).rejects.toThrow(
       'etcdserver: duplicate key given in txn request',
@@ -156,5 +156,15 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client KV against %s', (kind) => {
     expect(hash.header.revision).toBeGreaterThan(0);
     const { members } = await client.cluster.members();
     expect(members.map((m) => m.id)).toEqual([status.header.memberId]);
+  });
+
+  it('serves alarms, defragment, hash and snapshot through maintenance', async () => {
+    expect(await client.maintenance.alarms()).toEqual([]);
+    expect(await client.maintenance.disarm()).toEqual([]);
+    await client.maintenance.defragment(member.endpoint);
+    expect(typeof (await client.maintenance.hash())).toBe('number');
+    const chunks: Buffer[] = [];
+    for await (const chunk of client.maintenance.snapshot()) chunks.push(chunk);
+    expect(Buffer.concat(chunks).length).toBeGreaterThan(0);
   });
 });
