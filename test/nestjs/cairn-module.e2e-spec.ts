@@ -134,4 +134,18 @@ describe.each<MemberKind>(['etcd'])('CairnModule against %s', (kind) => {
     expect(await second.get(Worker).leaderTask()).toBe('ran');
     await second.close();
   });
+
+  it('re-registers under a new session when its session is lost', async () => {
+    const app = await startApp('phoenix');
+    const cairn = app.get(CairnService);
+    const lost = (await cairn.getSession()).leaseId;
+    await client.lease.revoke(lost); // as if the lease expired during a partition
+    await waitUntil(async () => {
+      const kv = await client.kv.get('services/nest-app/phoenix');
+      return kv !== undefined && kv.lease !== lost;
+    });
+    expect((await cairn.getSession()).leaseId).not.toBe(lost);
+    await app.close();
+    expect(await client.kv.get('services/nest-app/phoenix')).toBeUndefined();
+  });
 });

@@ -48,7 +48,8 @@ export class Connection {
     this.channelOptions = {
       'grpc.keepalive_time_ms': options.keepAlive?.timeMs ?? 30_000,
       'grpc.keepalive_timeout_ms': options.keepAlive?.timeoutMs ?? 10_000,
-      'grpc.keepalive_permit_without_calls': 1,
+      // Pings only while calls or streams are open: etcd answers idle pings with GOAWAY too_many_pings.
+      'grpc.keepalive_permit_without_calls': 0,
       'grpc.max_receive_message_length': -1,
       ...(tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {}),
       ...options.channelOptions,

@@ -44,6 +44,7 @@ export class CairnExplorer implements OnApplicationBootstrap {
     if (election) this.cairn.joinElection(election, candidate);
     const cairn = this.cairn;
     return async function (...args: any[]) {
+      if (election) cairn.joinElection(election, candidate); // again after a lost session; else a no-op
       if (election && !cairn.isLeader(election)) return undefined;
       if (lock) return cairn.withLock(lock, () => method.apply(instance, args));
       return method.apply(instance, args);

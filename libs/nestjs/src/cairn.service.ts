@@ -41,17 +41,35 @@ export class CairnService implements OnApplicationShutdown {
     });
   }
 
-  /** The module's session, granted on first use and kept alive until shutdown. */
+  /**
+   * The module's session, granted on first use and kept alive until shutdown. When it is lost (a
+   * partition longer than its TTL), the next use grants a new one: registrations are put back and
+   * elections are joined again by the next @LeaderOnly call.
+   */
   getSession(): Promise<Session> {
     if (!this.session) {
       const s = Session.create(this.client, { ttl: this.options.sessionTtl ?? 10 });
       this.session = s;
       s.then(
-        (session) => session.once('lost', (e) => this.logger.error(`session lost: ${e.message}`)),
+        (session) => session.once('lost', (e) => this.onSessionLost(s, e)),
         () => this.session === s && (this.session = undefined),
       );
     }
     return this.session;
+  }
+
+  private onSessionLost(lost: Promise<Session>, e: Error): void {
+    this.logger.error(`session lost: ${e.message}`);
+    if (this.session !== lost || this.closed) return;
+    this.session = undefined;
+    for (const entry of this.elections.values()) entry.campaign.abort();
+    this.elections.clear();
+    const instances = [...this.registrations].map((r) => r.instance);
+    this.registrations.clear();
+    for (const instance of instances)
+      this.register(instance).catch((err) =>
+        this.logger.error(`re-registering ${instance.instance}: ${err.message}`),
+      );
   }
 
   async mutex(name: string): Promise<Mutex> {

@@ -1,5 +1,5 @@
 // Leader election with etcd's Go client key layout: `<prefix>/<lease id hex>` holding the proposal.
-import { AsyncQueue, CairnClient, KeyValue, ResponseHeader, cmp, op } from '../../client/src';
+import { AsyncQueue, CairnClient, KeyValue, ResponseHeader, Watcher, cmp, op } from '../../client/src';
 import { NoLeaderElectedError, NotLeaderError } from './errors';
 import { Session } from './session';
 import { waitDeletes } from './wait-deletes';
@@ -67,12 +67,19 @@ export class Election {
       this.leaderRevision = kv?.createRevision ?? res.header.revision;
       if (kv && !kv.value.equals(Buffer.from(value))) await this.proclaim(value);
     }
+    const lost = new AbortController();
+    const onLost = () => lost.abort();
+    this.session.once('lost', onLost);
+    const signal = options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal;
     try {
-      await waitDeletes(this.client, this.prefix, this.leaderRevision - 1, options.signal);
+      await waitDeletes(this.client, this.prefix, this.leaderRevision - 1, signal);
       this.session.assertAlive();
     } catch (e) {
       await this.resign().catch(() => undefined);
+      if (lost.signal.aborted) this.session.assertAlive(); // throws the session's loss
       throw e;
+    } finally {
+      this.session.off('lost', onLost);
     }
   }
 
@@ -134,27 +141,37 @@ async function observeLoop(
   while (!signal.aborted) {
     const res = await client.kv.prefix(prefix, { sort: { target: 'CREATE', order: 'ASCEND' }, limit: 1 });
     let rev = res.header.revision + 1;
-    let leader = res.kvs[0];
+    let leader: KeyValue | undefined = res.kvs[0];
     if (!leader) {
       // Wait for the first candidate to appear.
       const w = client.watch(prefix, { prefix: true, startRevision: rev, filters: ['nodelete'] });
-      signal.addEventListener('abort', () => void w.cancel(), { once: true });
-      for await (const ev of w) {
-        leader = ev.kv;
-        break;
-      }
-      await w.cancel();
+      leader = await untilAborted(w, signal, async () => {
+        for await (const ev of w) return ev.kv;
+        return undefined;
+      });
       if (!leader) return;
       rev = leader.modRevision + 1;
     }
     out.push(leaderOf(leader));
     // Follow the leader key: proclamations until it is deleted.
     const w = client.watch(leader.key, { startRevision: rev });
-    signal.addEventListener('abort', () => void w.cancel(), { once: true });
-    for await (const ev of w) {
-      if (ev.type === 'delete') break;
-      out.push(leaderOf(ev.kv));
-    }
+    await untilAborted(w, signal, async () => {
+      for await (const ev of w) {
+        if (ev.type === 'delete') return;
+        out.push(leaderOf(ev.kv));
+      }
+    });
+  }
+}
+
+/** Runs `fn` over watcher `w`, cancelling the watch when `signal` aborts and when `fn` is done. */
+async function untilAborted<T>(w: Watcher, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const cancel = () => void w.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await fn();
+  } finally {
+    signal.removeEventListener('abort', cancel);
     await w.cancel();
   }
 }
