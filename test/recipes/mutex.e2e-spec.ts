@@ -4,7 +4,7 @@
 import { CairnClient, op } from '../../libs/client/src';
 import { LockedError, Mutex, Session } from '../../libs/recipes/src';
 import { MemberKind, MemberProcess, startMember } from '../support/members';
-import { etcdctl, nodeChild } from './processes';
+import { etcdctl, killChildren, nodeChild } from './processes';
 
 jest.setTimeout(90_000);
 
@@ -25,6 +25,7 @@ describe.each<MemberKind>(['etcd'])('Mutex against %s', (kind) => {
     client = new CairnClient({ endpoints: [member.endpoint] });
   });
   afterAll(async () => {
+    killChildren();
     for (const o of open.reverse()) await o.close();
     client?.close();
     await member?.stop();

@@ -14,7 +14,9 @@ export interface Proc {
 }
 
 const children = new Set<ChildProcess>();
-process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+/** Kills every child a test started and that is still running (also when the test process exits). */
+export const killChildren = () => children.forEach((c) => c.kill('SIGKILL'));
+process.once('exit', killChildren);
 
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });

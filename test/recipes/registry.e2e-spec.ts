@@ -3,7 +3,7 @@
 import { CairnClient } from '../../libs/client/src';
 import { ServiceInstance, ServiceRegistry } from '../../libs/recipes/src';
 import { MemberKind, MemberProcess, startMember } from '../support/members';
-import { nodeChild } from './processes';
+import { killChildren, nodeChild } from './processes';
 
 jest.setTimeout(90_000);
 
@@ -20,6 +20,7 @@ describe.each<MemberKind>(['etcd'])('ServiceRegistry against %s', (kind) => {
     registry = new ServiceRegistry(client, { ttl: 5 });
   });
   afterAll(async () => {
+    killChildren();
     client?.close();
     await member?.stop();
   });

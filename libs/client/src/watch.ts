@@ -10,6 +10,7 @@ import {
   WatchCancelledError,
   errorFromMessage,
   fromServiceError,
+  transient,
 } from './errors';
 import { Bytes, KeyValue, Namespace, ResponseHeader, header, prefixEnd } from './types';
 
@@ -160,6 +161,15 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchEvent> {
   private disconnected(err: CairnError): void {
     this.call = undefined;
     if (this.closed) return;
+    // Only a broken connection or a stale token is worth another try; anything else (the server does
+    // not serve Watch, permission denied, ...) would fail the same way forever.
+    if (!(
+      transient(err) ||
+      err instanceof InvalidAuthTokenError ||
+      err.code === undefined ||
+      err.code === grpc.status.CANCELLED
+    ))
+      return this.fail(err);
     this.emit('disconnected', err);
     const delay = Math.min(50 * 2 ** this.attempt++, 2000);
     this.retryTimer = setTimeout(() => this.connect(), delay);
