@@ -9,6 +9,7 @@ import {
   PermissionDeniedError,
   UnknownOutcomeError,
 } from '../../libs/client/src';
+import { createServer } from 'node:net';
 import { MemberKind, MemberProcess, freePort, startMember } from '../support/members';
 import { startProxy } from '../support/tcp-proxy';
 
@@ -45,6 +46,18 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client connection handling against
     const write = await client.kv.put('x', 'y', { timeoutMs: 500 }).catch((e) => e);
     expect(write).toBeInstanceOf(DeadlineExceededError); // never sent, so not UnknownOutcomeError
     client.close();
+  });
+
+  it('does not call a write unknown when its endpoint never completed the connection', async () => {
+    const silent = createServer(() => undefined); // accepts TCP, never speaks HTTP/2
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const client = new CairnClient({
+      endpoints: [`127.0.0.1:${(silent.address() as { port: number }).port}`],
+    });
+    const err = await client.kv.put('never', 'sent', { timeoutMs: 500 }).catch((e) => e);
+    expect(err).toBeInstanceOf(DeadlineExceededError);
+    client.close();
+    silent.close();
   });
 
   it('surfaces a write whose answer was lost as UnknownOutcomeError, and never resends it', async () => {

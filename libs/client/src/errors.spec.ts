@@ -50,6 +50,12 @@ describe('error mapping', () => {
     ).toBe(true);
     expect(neverApplied(errorFromMessage('etcdserver: no leader'))).toBe(true);
     expect(neverApplied(new ConnectionError('Connection dropped'))).toBe(false);
+    expect(
+      neverApplied(new DeadlineExceededError('Deadline exceeded after 1.001s,Waiting for LB pick')),
+    ).toBe(true);
+    expect(
+      neverApplied(new DeadlineExceededError('Deadline exceeded after 1.001s,LB pick: 0.001s,remote_addr=x')),
+    ).toBe(false);
     expect(neverApplied(errorFromMessage('etcdserver: request timed out'))).toBe(false);
     expect(transient(new ConnectionError('Connection dropped'))).toBe(true);
     expect(transient(errorFromMessage('etcdserver: requested lease not found'))).toBe(false);

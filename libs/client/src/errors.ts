@@ -151,11 +151,12 @@ export function fromServiceError(err: ServiceError): CairnError {
 /** The request provably never reached the server, or the server refused it before proposing it. */
 export function neverApplied(err: CairnError): boolean {
   if (err instanceof NoLeaderError || err instanceof TooManyRequestsError) return true;
-  if (err instanceof ConnectionError) {
-    const details = err.message;
-    // grpc-js fails the pick without sending when no connection to the endpoint is up.
+  const details = err.message;
+  // grpc-js fails the pick without sending when no connection to the endpoint is up.
+  if (err instanceof ConnectionError)
     return details.includes('No connection established') || details.includes('REFUSED_STREAM');
-  }
+  // A deadline that passed while grpc-js still waited for a connection: the request never left.
+  if (err instanceof DeadlineExceededError) return /waiting for (LB pick|name resolution)/i.test(details);
   return false;
 }
 
