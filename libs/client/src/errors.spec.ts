@@ -9,6 +9,7 @@ import {
   LeaseNotFoundError,
   NoLeaderError,
   RequestTimeoutError,
+  UnimplementedError,
   errorFromMessage,
   fromServiceError,
   neverApplied,
@@ -41,6 +42,9 @@ describe('error mapping', () => {
     );
     expect(fromServiceError(serviceError(status.DEADLINE_EXCEEDED, 'Deadline exceeded'))).toBeInstanceOf(
       DeadlineExceededError,
+    );
+    expect(fromServiceError(serviceError(status.UNIMPLEMENTED, 'no Watch'))).toBeInstanceOf(
+      UnimplementedError,
     );
   });
 

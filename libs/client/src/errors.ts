@@ -67,6 +67,10 @@ export class PermissionDeniedError extends AuthError {
 export class ConnectionError extends CairnError {
   override name = 'ConnectionError';
 }
+/** The server does not serve this API (for instance a member without Watch or Lease). */
+export class UnimplementedError extends CairnError {
+  override name = 'UnimplementedError';
+}
 /** The call's deadline passed. */
 export class DeadlineExceededError extends CairnError {
   override name = 'DeadlineExceededError';
@@ -143,6 +147,8 @@ export function fromServiceError(err: ServiceError): CairnError {
       return new DeadlineExceededError(details, err.code, { cause: err });
     case Status.CANCELLED:
       return new AbortError(details, err.code, { cause: err });
+    case Status.UNIMPLEMENTED:
+      return new UnimplementedError(details, err.code, { cause: err });
     default:
       return new CairnError(details, err.code, { cause: err });
   }

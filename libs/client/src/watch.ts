@@ -49,9 +49,10 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchEvent> {
   private attempt = 0;
   private retryTimer?: NodeJS.Timeout;
   private readonly request: Record<string, unknown>;
-  /** Resolves once the server has created the watch for the first time. */
+  /** Resolves once the server has created the watch for the first time; rejects if it fails first. */
   readonly ready: Promise<ResponseHeader>;
   private markReady!: (h: ResponseHeader) => void;
+  private failReady!: (e: CairnError) => void;
 
   constructor(
     private readonly conn: Connection,
@@ -73,7 +74,7 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchEvent> {
       prev_kv: !!options.prevKv,
     };
     this.nextRevision = options.startRevision || undefined;
-    this.ready = new Promise((ok) => (this.markReady = ok));
+    this.ready = new Promise((ok, fail) => ((this.markReady = ok), (this.failReady = fail)));
     this.ready.catch(() => undefined);
     setImmediate(() => this.connect());
   }
@@ -178,6 +179,7 @@ export class Watcher extends EventEmitter implements AsyncIterable<WatchEvent> {
   private fail(err: CairnError): void {
     if (this.closed) return;
     this.finish(err);
+    this.failReady(err);
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
