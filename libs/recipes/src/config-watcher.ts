@@ -70,7 +70,8 @@ export class ConfigWatcher<T extends object> extends EventEmitter {
     this.watcher.on('event', (ev) => {
       chain = chain.then(() => (ev.type === 'put' ? this.apply(ev.kv) : this.remove(ev.kv)));
     });
-    this.watcher.on('error', (e) => this.emit('error', e));
+    // The watch failed for good (e.g. compaction): reported to 'error' listeners; values stay as they were.
+    this.watcher.on('error', (e) => this.listenerCount('error') > 0 && this.emit('error', e));
   }
 
   private async apply(kv: KeyValue): Promise<void> {
