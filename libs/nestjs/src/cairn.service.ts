@@ -127,6 +127,7 @@ export class CairnService implements OnApplicationShutdown {
     w.on('invalid', (i) =>
       this.logger.warn(`invalid configuration at ${i.key} (revision ${i.revision}) not applied`),
     );
+    w.on('error', (e) => this.logger.error(`configuration watch on ${options.key} stopped: ${e.message}`));
     this.watchers.add(w as ConfigWatcher<object>);
     return w.start();
   }
