@@ -79,9 +79,9 @@ export class Connection {
   }
 
   /** Call metadata: the auth token when the client authenticates. */
-  async metadata(endpoint: string, signal?: AbortSignal): Promise<grpc.Metadata> {
+  async metadata(endpoint: string): Promise<grpc.Metadata> {
     const md = new grpc.Metadata();
-    const token = this.options.auth ? await this.authToken(endpoint, signal) : null;
+    const token = this.options.auth ? await this.authToken(endpoint) : null;
     if (token !== null) md.set('token', token);
     return md;
   }
@@ -91,11 +91,11 @@ export class Connection {
     this.token = undefined;
   }
 
-  private authToken(endpoint: string, signal?: AbortSignal): Promise<string | null> {
+  private authToken(endpoint: string): Promise<string | null> {
     if (!this.token) {
       const { username: name, password } = this.options.auth!;
+      // Shared by every call waiting for a token, so no single caller's AbortSignal cancels it.
       const p = this.send<any>('Auth', 'Authenticate', endpoint, { name, password }, new grpc.Metadata(), {
-        signal,
         deadline: Date.now() + (this.options.defaultTimeoutMs ?? 30_000),
       }).then(
         (res) => res.token as string,
@@ -129,7 +129,7 @@ export class Connection {
       let err: CairnError;
       let sent = false;
       try {
-        const md = await this.metadata(endpoint, opts.signal);
+        const md = await this.metadata(endpoint);
         sent = true;
         return await this.send<T>(service, method, endpoint, request, md, { signal: opts.signal, deadline });
       } catch (e) {
