@@ -7,7 +7,7 @@ jest.setTimeout(60_000);
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
-describe.each<MemberKind>(['etcd'])('client Lease against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('client Lease against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
 
