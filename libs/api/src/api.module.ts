@@ -4,6 +4,7 @@ import { ClusterController } from './cluster.controller';
 import { KvController } from './kv.controller';
 import { MaintenanceController } from './maintenance.controller';
 import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
+import { WatchController } from './watch.controller';
 
 /** The etcd v3 gRPC services of one member, wired to an already started Member. */
 @Module({})
@@ -11,7 +12,7 @@ export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [KvController, MaintenanceController, ClusterController],
+      controllers: [KvController, MaintenanceController, ClusterController, WatchController],
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

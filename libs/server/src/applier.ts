@@ -1,4 +1,4 @@
-import { EngineOp, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
+import { EngineOp, MvccEvent, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
 import { AlarmStore } from './alarms';
 import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
@@ -16,6 +16,9 @@ export interface ApplyResult {
   done?: Promise<void>;
 }
 
+/** Told every event of each applied batch, in revision order, once the batch is written. */
+export type EventPublisher = (events: MvccEvent[], revision: number) => void;
+
 export interface AppliedEntry {
   index: number;
   /** Absent for log entries that carry no request (a new leader's empty entry, conf changes). */
@@ -29,6 +32,8 @@ export interface AppliedEntry {
  */
 export class Applier {
   private applied: number;
+  /** The watch hub: fed every applied batch's events, whatever produced them. */
+  publish: EventPublisher | undefined;
 
   constructor(
     private readonly store: MvccStore,
@@ -51,11 +56,12 @@ export class Applier {
       results.push(request ? this.applyOne(request) : {});
       this.applied = index;
     }
-    this.store.flush([
+    const { events } = this.store.flush([
       ...extraOps,
       ...this.alarms.takeOps(),
       { type: 'put', key: APPLIED_INDEX_KEY, value: encodeNumber(this.applied) },
     ]);
+    if (events.length > 0) this.publish?.(events, this.store.revision);
     return results;
   }
 

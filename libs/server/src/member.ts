@@ -23,6 +23,7 @@ import { Logger, silentLogger } from './logger';
 import { Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
+import { WatchHub } from '../../watch/src';
 
 /** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
 export const ETCD_API_VERSION = '3.4.0';
@@ -43,6 +44,8 @@ export interface MemberConfig {
   autoCompaction?: AutoCompactionPolicy | null;
   /** --quota-backend-bytes: writes beyond it raise NOSPACE; null or absent = no quota. */
   quotaBytes?: number | null;
+  /** etcd's --experimental-watch-progress-notify-interval (ms; 0 = never). */
+  watchProgressNotifyIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -58,6 +61,8 @@ export class Member {
   private readonly memberIdText: string;
   // RocksDB's size estimate asks the engine for two properties: refreshed at most every 100 ms.
   private engineSize = { bytes: 0, at: -Infinity };
+  /** Serves watches from this member's own applied state. */
+  readonly watchHub: WatchHub;
 
   private constructor(
     readonly config: MemberConfig,
@@ -71,6 +76,9 @@ export class Member {
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
+    this.watchHub = new WatchHub(store, {
+      onError: (err) => logger.error('watch catch-up failed', { error: String(err) }),
+    });
   }
 
   static async start(config: MemberConfig): Promise<Member> {
@@ -92,6 +100,7 @@ export class Member {
         logger,
       });
       const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms);
+      applier.publish = (events, revision) => member.watchHub.publish(events, revision);
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -298,6 +307,7 @@ export class Member {
 
   async stop(): Promise<void> {
     this.autoCompactor?.stop();
+    this.watchHub.close();
     await this.proposer.stop();
     await this.store.idle();
     await this.engine.close();
