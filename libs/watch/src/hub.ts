@@ -37,6 +37,11 @@ export class WatchHub {
     return { synced: this.synced.size, unsynced: this.unsynced.size };
   }
 
+  /** Nothing to catch up on (watchers of full streams wait for their stream, not for the hub). */
+  get idle(): boolean {
+    return !this.syncing && !this.hasRunnable();
+  }
+
   get revision(): number {
     return this.store.revision;
   }
