@@ -256,7 +256,10 @@ describe('WatchHub property', () => {
                 break;
               case 'compact': {
                 const rev = f.store.revision - step.back;
-                if (rev > f.store.compactedRevision && rev > 0) (f.store.compact(rev), f.store.flush());
+                if (rev > f.store.compactedRevision && rev > 0) {
+                  f.store.compact(rev);
+                  f.store.flush();
+                }
                 break;
               }
               case 'watch': {
