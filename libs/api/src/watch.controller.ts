@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcStreamCall } from '@nestjs/microservices';
 import { Logger, Member } from '../../server/src';
 import { WatchReply, WatchStream, WatchTransport } from '../../watch/src';
-import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
+import { GRPC_OVERHEAD_BYTES, LIMITS, LOGGER, Limits, MEMBER } from './tokens';
 import { fragment, responseSize } from './watch-fragments';
 import { WatchRequest, WireWatchResponse, watchSpec, wireReply } from './watch-wire';
 
@@ -33,7 +33,7 @@ class GrpcWatchTransport implements WatchTransport {
   constructor(
     private readonly call: WatchCall,
     private readonly member: Member,
-    private readonly maxRequestBytes: number,
+    private readonly fragmentBytes: number,
   ) {}
 
   get ready(): boolean {
@@ -43,7 +43,7 @@ class GrpcWatchTransport implements WatchTransport {
   send(reply: WatchReply): void {
     if (this.ended) return;
     const res = wireReply(reply, (rev) => this.member.header(rev));
-    const parts = reply.kind === 'events' && reply.fragment ? fragment(res, this.maxRequestBytes) : [res];
+    const parts = reply.kind === 'events' && reply.fragment ? fragment(res, this.fragmentBytes) : [res];
     for (const part of parts) this.write(part);
   }
 
@@ -82,7 +82,9 @@ export class WatchController {
 
   @GrpcStreamCall('Watch', 'Watch')
   watch(call: WatchCall): Promise<void> {
-    const transport = new GrpcWatchTransport(call, this.member, this.limits.maxRequestBytes);
+    // etcd fragments at its request limit plus the gRPC slack, not at the limit itself.
+    const fragmentBytes = this.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
+    const transport = new GrpcWatchTransport(call, this.member, fragmentBytes);
     const stream = new WatchStream(this.member.watchHub, transport, {
       progressNotifyIntervalMs: this.member.config.watchProgressNotifyIntervalMs ?? 10 * 60 * 1000,
     });

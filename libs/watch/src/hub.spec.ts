@@ -275,7 +275,7 @@ describe('WatchHub property', () => {
                 recorder.stream.create(0n, s);
                 const created = recorder.replies.at(-1)!;
                 if (created.kind !== 'created')
-                  throw new Error(`not created: ${JSON.stringify(created)} ${id}`);
+                  throw new Error(`not created: ${created.kind}`);
                 watches.push({
                   stream: step.stream,
                   id: created.watchId,

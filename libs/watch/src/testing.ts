@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Engine, EventType, KeyValue, MvccEvent, MvccStore } from '../../storage/src';
 import { WatchHub, WatchHubOptions } from './hub';
 import { WatchReply, WatchStream, WatchTransport } from './watch-stream';
-import { WatchSpec } from './types';
+import { WatchEvent, WatchSpec } from './types';
 
 /** Test support: a real MVCC store on RocksDB in a temp dir, with a hub fed as the apply loop feeds it. */
 export class HubFixture {
@@ -84,7 +84,7 @@ export class StreamRecorder implements WatchTransport {
   }
 
   /** The events sent for a watch id, in order. */
-  events(watchId: bigint): MvccEvent[] {
+  events(watchId: bigint): WatchEvent[] {
     return this.replies.flatMap((r) => (r.kind === 'events' && r.watchId === watchId ? r.events : []));
   }
 
