@@ -274,8 +274,7 @@ describe('WatchHub property', () => {
                 });
                 recorder.stream.create(0n, s);
                 const created = recorder.replies.at(-1)!;
-                if (created.kind !== 'created')
-                  throw new Error(`not created: ${created.kind}`);
+                if (created.kind !== 'created') throw new Error(`not created: ${created.kind}`);
                 watches.push({
                   stream: step.stream,
                   id: created.watchId,
