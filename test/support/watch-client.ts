@@ -15,11 +15,16 @@ const etcdserverpb = (grpc.loadPackageDefinition(definition) as any).etcdserverp
 
 export interface WatchClient {
   responses: any[];
+  /** Events received so far, over all watch ids (kept as they arrive: cheap to poll). */
+  eventCount(): number;
   send(req: object): void;
   /** Resolves once some response satisfies `pred` (rejects after `timeoutMs`). */
   waitFor(pred: (responses: any[]) => boolean, timeoutMs?: number): Promise<void>;
   /** Resolves once no response arrived for `quietMs`. */
   quiet(quietMs?: number): Promise<void>;
+  /** Stops reading (HTTP/2 flow control then stalls the server's writes), and reads again. */
+  pause(): void;
+  resume(): void;
   error: () => grpc.ServiceError | undefined;
   ended: () => boolean;
   close(): void;
@@ -27,14 +32,16 @@ export interface WatchClient {
 
 /** One Watch stream on its own channel (a client that stops reading then stalls only itself). */
 export function openWatch(endpoint: string, opts: { channel?: grpc.Client } = {}): WatchClient {
-  const client = opts.channel ?? new etcdserverpb.Watch(endpoint, grpc.credentials.createInsecure());
+  const client = opts.channel ?? watchChannel(endpoint);
   const call: grpc.ClientDuplexStream<object, any> = (client as any).Watch();
   const responses: any[] = [];
   let err: grpc.ServiceError | undefined;
   let ended = false;
   let last = Date.now();
+  let events = 0;
   call.on('data', (r) => {
     responses.push(r);
+    events += r.events.length;
     last = Date.now();
   });
   call.on('error', (e: grpc.ServiceError) => (err = e));
@@ -45,19 +52,22 @@ export function openWatch(endpoint: string, opts: { channel?: grpc.Client } = {}
       const tick = () => {
         if (done()) return ok();
         if (Date.now() > deadline)
-          return fail(new Error(`timed out waiting for ${what}: ${JSON.stringify(responses)}`));
+          return fail(new Error(`timed out waiting for ${what} (${responses.length} responses so far)`));
         setTimeout(tick, 10);
       };
       tick();
     });
   return {
     responses,
+    eventCount: () => events,
     send: (req) => call.write(req),
     waitFor: (pred, timeoutMs = 20_000) => poll(() => pred(responses), timeoutMs, 'watch responses'),
     quiet: (quietMs = 400) => {
       const since = Date.now();
       return poll(() => Date.now() - Math.max(last, since) >= quietMs, 60_000, 'a quiet stream');
     },
+    pause: () => call.pause(),
+    resume: () => call.resume(),
     error: () => err,
     ended: () => ended,
     close: () => {
@@ -69,7 +79,12 @@ export function openWatch(endpoint: string, opts: { channel?: grpc.Client } = {}
 
 /** Opens a Watch client channel to share between streams. */
 export function watchChannel(endpoint: string): grpc.Client {
-  return new etcdserverpb.Watch(endpoint, grpc.credentials.createInsecure());
+  // As etcd's Go client: no limit on received messages (a history replay may be large). Each
+  // channel has its own connection, as separate clients would (grpc-js shares them otherwise).
+  return new etcdserverpb.Watch(endpoint, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+    'grpc.use_local_subchannel_pool': 1,
+  });
 }
 
 /** A response with the member-specific header fields replaced, for comparing two members. */

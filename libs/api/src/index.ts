@@ -1,3 +1,4 @@
 export { startGrpcServers, LOADER_OPTIONS } from './grpc-server';
 export type { GrpcServerOptions, ClientListener } from './grpc-server';
 export { ApiModule } from './api.module';
+export { WATCH_STREAM_HIGH_WATER_BYTES, watchBufferedBytes } from './watch.controller';

@@ -23,6 +23,14 @@ interface WatchCall {
 export const WATCH_STREAM_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const LOW_WATER_BYTES = WATCH_STREAM_HIGH_WATER_BYTES / 2;
 
+// The live streams' transports, for the member-wide count of unflushed watch bytes.
+const transports = new Set<GrpcWatchTransport>();
+
+/** For each live Watch stream, the bytes written to it and not yet flushed to its client. */
+export function watchBufferedBytes(): number[] {
+  return [...transports].map((t) => t.buffered);
+}
+
 /** Writes a Watch stream's replies to its gRPC call, keeping count of what is unflushed. */
 class GrpcWatchTransport implements WatchTransport {
   private unflushed = 0;
@@ -38,6 +46,10 @@ class GrpcWatchTransport implements WatchTransport {
 
   get ready(): boolean {
     return !this.ended && this.unflushed < WATCH_STREAM_HIGH_WATER_BYTES;
+  }
+
+  get buffered(): number {
+    return this.unflushed;
   }
 
   send(reply: WatchReply): void {
@@ -89,10 +101,12 @@ export class WatchController {
       progressNotifyIntervalMs: this.member.config.watchProgressNotifyIntervalMs ?? 10 * 60 * 1000,
     });
     transport.stream = stream;
+    transports.add(transport);
     return new Promise<void>((resolve) => {
       const finish = () => {
         stream.close();
         transport.closed();
+        transports.delete(transport);
         resolve();
       };
       call.on('data', (req) => {
