@@ -272,8 +272,10 @@ describe('WatchHub property', () => {
                   noDelete: step.noDelete,
                   prevKv: step.prevKv,
                 });
+                const before = recorder.replies.length;
                 recorder.stream.create(0n, s);
-                const created = recorder.replies.at(-1)!;
+                // The created reply comes first (a compacted start may follow it at once).
+                const created = recorder.replies[before];
                 if (created.kind !== 'created') throw new Error(`not created: ${created.kind}`);
                 watches.push({
                   stream: step.stream,
