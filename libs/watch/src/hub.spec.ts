@@ -237,6 +237,7 @@ describe('WatchHub property', () => {
         try {
           const streams = [f.stream(), f.stream(), f.stream()];
           const watches: { stream: number; id: bigint; spec: WatchSpec; createdAt: number }[] = [];
+          const compactions = new Set<number>();
           for (const step of steps) {
             switch (step.op) {
               case 'put':
@@ -257,6 +258,7 @@ describe('WatchHub property', () => {
               case 'compact': {
                 const rev = f.store.revision - step.back;
                 if (rev > f.store.compactedRevision && rev > 0) {
+                  compactions.add(rev);
                   f.store.compact(rev);
                   f.store.flush();
                 }
@@ -309,14 +311,19 @@ describe('WatchHub property', () => {
                   : w.spec.rangeEnd.toString('latin1');
             const covers = (k: string) =>
               end === undefined ? k === start : k >= start && (end === null || k < end);
+            // As in etcd, compacting at a revision drops a tombstone written at exactly that
+            // revision: a replay from there may or may not see that delete, so neither side counts it.
+            const droppable = (ev: MvccEvent) =>
+              ev.type === EventType.DELETE && compactions.has(ev.kv.modRevision);
             const expected = f.log.filter(
               ({ ev }) =>
+                !droppable(ev) &&
                 ev.kv.modRevision >= from &&
                 covers(ev.kv.key.toString('latin1')) &&
                 !(ev.type === EventType.PUT ? w.spec.noPut : w.spec.noDelete),
             );
             const replies = recorder.of(w.id);
-            const got = recorder.events(w.id);
+            const got = recorder.events(w.id).filter((ev) => !droppable(ev));
             const compacted = replies.find((r) => r.kind === 'compacted');
             // A compacted watcher got a prefix of its events, then the notice; the others got all.
             const want = compacted ? expected.slice(0, got.length) : expected;
