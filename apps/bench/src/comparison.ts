@@ -12,6 +12,7 @@ export const COMPARE_WORKLOADS: Record<string, string[]> = {
   txn: ['txn'],
   mixed: ['mixed'],
   'lease-keepalive': ['lease-keepalive'],
+  watch: ['watch'],
 };
 export const DEFAULT_COMPARE_WORKLOADS = ['put', 'range', 'range-serializable', 'txn'];
 

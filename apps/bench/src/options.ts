@@ -23,13 +23,15 @@ export interface BenchOptions {
   readRatio: number;
   /** Puts per transaction in the txn workload. */
   txnOps: number;
+  /** Streams watching every key in the watch workload. */
+  watchers: number;
   /** Write every key of the key space once before timing reads. */
   prefill: boolean;
   json: boolean;
   transport: Transport;
 }
 
-export const WORKLOAD_NAMES = ['put', 'range', 'txn', 'mixed', 'lease-keepalive'] as const;
+export const WORKLOAD_NAMES = ['put', 'range', 'txn', 'mixed', 'lease-keepalive', 'watch'] as const;
 
 export const DEFAULTS: Omit<BenchOptions, 'workload'> = {
   endpoints: ['127.0.0.1:2379'],
@@ -45,6 +47,7 @@ export const DEFAULTS: Omit<BenchOptions, 'workload'> = {
   consistency: 'l',
   readRatio: 0.8,
   txnOps: 1,
+  watchers: 200,
   prefill: true,
   json: false,
   transport: 'h2',
@@ -94,6 +97,11 @@ export function withLoadOptions<T>(y: Argv<T>) {
       describe: 'mixed: share of ranges (0..1)',
     })
     .option('txn-ops', { type: 'number', default: DEFAULTS.txnOps, describe: 'txn: puts per transaction' })
+    .option('watchers', {
+      type: 'number',
+      default: DEFAULTS.watchers,
+      describe: 'watch: streams watching every key',
+    })
     .option('prefill', {
       type: 'boolean',
       default: DEFAULTS.prefill,
@@ -131,6 +139,7 @@ export function loadOptionsFrom(argv: Record<string, unknown>, workload: string)
     consistency: argv.consistency as Consistency,
     readRatio: argv['read-ratio'] as number,
     txnOps: argv['txn-ops'] as number,
+    watchers: argv.watchers as number,
     prefill: argv.prefill as boolean,
     json: argv.json as boolean,
     transport: argv.transport as Transport,
@@ -147,6 +156,7 @@ export function validate(o: BenchOptions): void {
     'keySize',
     'keySpaceSize',
     'txnOps',
+    'watchers',
   ];
   for (const k of positiveInts) {
     const v = o[k] as number;

@@ -54,6 +54,7 @@ export async function runShare(o: BenchOptions, share: Share, go: () => Promise<
   const conns: Conn[] = openConns(o.transport, o.endpoints, share.conns, share.connOffset);
   try {
     await Promise.all(conns.map((c) => c.ready()));
+    await workload.open?.(conns);
     const clients = Array.from({ length: share.clients }, (_, i) =>
       workload.newClient(conns[i % conns.length]),
     );
@@ -84,6 +85,7 @@ export async function runShare(o: BenchOptions, share: Share, go: () => Promise<
     clients.forEach((c) => c.close?.());
     return { hist: hist.toData(), errors, firstError, startMs, endMs };
   } finally {
+    workload.close?.();
     conns.forEach((c) => c.close());
   }
 }

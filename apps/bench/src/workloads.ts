@@ -7,6 +7,7 @@ import { leaseKeepAliveWorkload } from './lease-workload';
 import { keyFor, keyIndex, makeValue } from './keys';
 import { BenchOptions } from './options';
 import { etcdType } from './proto';
+import { WatchFanout } from './watch-fanout';
 
 export interface WorkloadClient {
   /** Sends request number `seq` and resolves when it is answered; rejects on failure. */
@@ -18,7 +19,10 @@ export interface Workload {
   readonly name: string;
   /** Runs once before timing starts, from the coordinating process only (e.g. prefill). */
   setup?(conn: Conn): Promise<void>;
+  /** Runs in each load thread once its connections are up, before timing (e.g. open streams). */
+  open?(conns: Conn[]): Promise<void>;
   newClient(conn: Conn): WorkloadClient;
+  close?(): void;
 }
 
 export type WorkloadFactory = (o: BenchOptions) => Workload;
@@ -110,6 +114,25 @@ export const WORKLOADS: Record<string, WorkloadFactory> = {
     const kv = kvCodec(o);
     return { name: 'txn', newClient: (conn) => unaryClient((seq) => kv.txn(conn, seq)) };
   },
+  /**
+   * Fan-out: --watchers streams watch every key; each request is a put, timed until its event
+   * has reached every watcher. Events delivered per second = throughput x watchers.
+   */
+  watch: (o) => {
+    if (o.workers !== 1) throw new Error('watch: the watchers live in one load thread (use --workers 1)');
+    const kv = kvCodec(o);
+    const fanout = new WatchFanout(o.watchers);
+    return {
+      name: 'watch',
+      open: (conns) =>
+        fanout.open(
+          conns.map((c) => c.endpoint),
+          conns.length,
+        ),
+      close: () => fanout.close(),
+      newClient: (conn) => unaryClient(async (seq) => fanout.delivered(revisionOf(await kv.put(conn, seq)))),
+    };
+  },
   mixed: (o) => {
     const kv = kvCodec(o);
     return {
@@ -121,6 +144,12 @@ export const WORKLOADS: Record<string, WorkloadFactory> = {
   },
   'lease-keepalive': () => leaseKeepAliveWorkload(),
 };
+
+/** A response header's revision (protobufjs decodes int64 as a Long or a number). */
+function revisionOf(res: unknown): number {
+  const rev = (res as { header?: { revision?: number | { toNumber(): number } } }).header?.revision ?? 0;
+  return typeof rev === 'number' ? rev : rev.toNumber();
+}
 
 export function workloadFor(o: BenchOptions): Workload {
   const make = WORKLOADS[o.workload];

@@ -48,6 +48,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     electionTimeoutMs: config.electionTimeoutMs,
     autoCompaction: config.autoCompaction,
     quotaBytes: config.quotaBytes,
+    watchProgressNotifyIntervalMs: config.experimentalWatchProgressNotifyIntervalMs,
     logger,
   });
   const servers = await startGrpcServers(member, {

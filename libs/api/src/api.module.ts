@@ -5,6 +5,7 @@ import { KvController } from './kv.controller';
 import { LeaseController } from './lease.controller';
 import { MaintenanceController } from './maintenance.controller';
 import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
+import { WatchController } from './watch.controller';
 
 /** The etcd v3 gRPC services of one member, wired to an already started Member. */
 @Module({})
@@ -12,7 +13,7 @@ export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [KvController, MaintenanceController, ClusterController, LeaseController],
+      controllers: [KvController, MaintenanceController, ClusterController, LeaseController, WatchController],
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

@@ -5,10 +5,7 @@ import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { ETCD_PROTO_DIR, Logger, Member } from '../../server/src';
 import { ApiModule } from './api.module';
 import { GrpcErrorFilter } from './grpc-errors';
-import { Limits } from './tokens';
-
-/** gRPC adds framing and metadata on top of the request itself; etcd allows this much slack. */
-const GRPC_OVERHEAD_BYTES = 512 * 1024;
+import { GRPC_OVERHEAD_BYTES, Limits } from './tokens';
 
 export interface ClientListener {
   host: string;

@@ -7,3 +7,6 @@ export interface Limits {
   maxTxnOps: number;
   maxRequestBytes: number;
 }
+
+/** gRPC adds framing and metadata on top of the request itself; etcd allows this much slack. */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;

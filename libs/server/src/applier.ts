@@ -1,5 +1,5 @@
 import { Lessor } from '../../lease/src';
-import { EngineOp, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
+import { EngineOp, MvccEvent, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
 import { AlarmStore } from './alarms';
 import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
@@ -18,6 +18,9 @@ export interface ApplyResult {
   done?: Promise<void>;
 }
 
+/** Told every event of each applied batch, in revision order, once the batch is written. */
+export type EventPublisher = (events: MvccEvent[], revision: number) => void;
+
 export interface AppliedEntry {
   index: number;
   /** Absent for log entries that carry no request (a new leader's empty entry, conf changes). */
@@ -31,6 +34,8 @@ export interface AppliedEntry {
  */
 export class Applier {
   private applied: number;
+  /** The watch hub: fed every applied batch's events, whatever produced them. */
+  publish: EventPublisher | undefined;
 
   constructor(
     private readonly store: MvccStore,
@@ -54,12 +59,13 @@ export class Applier {
       results.push(request ? this.applyOne(request) : {});
       this.applied = index;
     }
-    this.store.flush([
+    const { events } = this.store.flush([
       ...extraOps,
       ...this.alarms.takeOps(),
       ...this.lessor.takeOps(),
       { type: 'put', key: APPLIED_INDEX_KEY, value: encodeNumber(this.applied) },
     ]);
+    if (events.length > 0) this.publish?.(events, this.store.revision);
     return results;
   }
 

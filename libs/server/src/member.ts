@@ -20,6 +20,7 @@ import { ConfChangeType } from '../../raft/src';
 import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
+import { WatchHub } from '../../watch/src';
 
 /** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
 export const ETCD_API_VERSION = '3.4.0';
@@ -48,6 +49,8 @@ export interface MemberConfig {
   autoCompaction?: AutoCompactionPolicy | null;
   /** --quota-backend-bytes: writes beyond it raise NOSPACE; null or absent = no quota. */
   quotaBytes?: number | null;
+  /** etcd's --experimental-watch-progress-notify-interval (ms; 0 = never). */
+  watchProgressNotifyIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -66,6 +69,8 @@ export class Member {
   /** The Lease service (see member-leases.ts). */
   readonly leases: MemberLeases;
   private stopping = false;
+  /** Serves watches from this member's own applied state. */
+  readonly watchHub: WatchHub;
 
   private constructor(
     readonly config: MemberConfig,
@@ -91,6 +96,9 @@ export class Member {
       // etcd's request timeout.
       5000 + 2 * (config.electionTimeoutMs ?? 1000),
     );
+    this.watchHub = new WatchHub(store, {
+      onError: (err) => logger.error('watch catch-up failed', { error: String(err) }),
+    });
   }
 
   static async start(config: MemberConfig): Promise<Member> {
@@ -146,6 +154,7 @@ export class Member {
       );
       proposer.onLeaderCall(PROMOTE_CALL, (payload) => member.promoteOnLeader(payload));
       member.publish();
+      applier.publish = (events, revision) => member.watchHub.publish(events, revision);
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -459,6 +468,7 @@ export class Member {
     this.stopping = true;
     this.autoCompactor?.stop();
     this.leases.stop();
+    this.watchHub.close();
     await this.proposer.stop();
     await this.store.idle();
     await this.engine.close();
