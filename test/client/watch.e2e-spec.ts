@@ -18,7 +18,7 @@ function collect(w: Watcher, n: number): Promise<WatchEvent[]> {
 
 const once = <T>(w: Watcher, event: string) => new Promise<T>((ok) => w.once(event, ok));
 
-describe.each<MemberKind>(['etcd'])('client Watch against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('client Watch against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
 
