@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGrpcServers } from '../../../libs/api/src';
+import { JwtTokenProvider, TokenProvider } from '../../../libs/auth/src';
 import { Member } from '../../../libs/server/src';
 import { CairnConfig, exitOnConfigError, formatConfigHelp, formatVersion, loadConfig } from './config';
 import { Logger, createLogger } from './logging';
@@ -45,6 +46,9 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     electionTimeoutMs: config.electionTimeoutMs,
     autoCompaction: config.autoCompaction,
     quotaBytes: config.quotaBytes,
+    tokenProvider: tokenProvider(config),
+    authTokenTtlSeconds: config.authTokenTtlSeconds,
+    bcryptCost: config.bcryptCost,
     logger,
   });
   const servers = await startGrpcServers(member, {
@@ -74,4 +78,11 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** --auth-token jwt,...: the keys are read (and checked) at start; simple tokens are the member's default. */
+function tokenProvider(config: CairnConfig): TokenProvider | undefined {
+  const spec = config.authTokenSpec;
+  if (spec.type === 'simple') return undefined;
+  return JwtTokenProvider.fromFiles(spec.signMethod, spec.publicKeyFile, spec.privateKeyFile, spec.ttlMs);
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Logger, Member } from '../../server/src';
+import { AuthController } from './auth.controller';
 import { ClusterController } from './cluster.controller';
 import { KvController } from './kv.controller';
 import { MaintenanceController } from './maintenance.controller';
@@ -11,7 +12,7 @@ export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [KvController, MaintenanceController, ClusterController],
+      controllers: [KvController, MaintenanceController, ClusterController, AuthController],
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

@@ -6,3 +6,5 @@ export type * as pb from './etcd-types';
 export type { AutoCompactionPolicy } from './auto-compactor';
 export { computeClusterId, computeMemberId } from './identity';
 export { parseSnapshot, SNAPSHOT_CHUNK_BYTES } from './snapshot';
+export type * as authpb from './auth-types';
+export type { MemberAuth, RequestMetadata } from './member-auth';

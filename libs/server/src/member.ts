@@ -1,8 +1,12 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, MvccError, MvccStore } from '../../storage/src';
+import { AuthInfo, AuthStore, SimpleTokenProvider, TokenProvider } from '../../auth/src';
 import { AlarmStore, formatAlarm } from './alarms';
-import { Applier, ApplyResult, putCost, txnCost } from './applier';
+import { AUTH_PREFIX, Applier, ApplyResult, putCost, txnCost } from './applier';
+import { AuthApplier, toRequestAuthInfo } from './auth-applier';
+import { checkTxnAuth } from './auth-checks';
+import { fromAuthError } from './auth-errors';
 import { AutoCompactor, AutoCompactionPolicy } from './auto-compactor';
 import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
@@ -19,6 +23,7 @@ import {
   saveIdentity,
 } from './identity';
 import { InternalRequest } from './internal-request';
+import { MemberAuth } from './member-auth';
 import { Logger, silentLogger } from './logger';
 import { Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
@@ -43,6 +48,11 @@ export interface MemberConfig {
   autoCompaction?: AutoCompactionPolicy | null;
   /** --quota-backend-bytes: writes beyond it raise NOSPACE; null or absent = no quota. */
   quotaBytes?: number | null;
+  /** --auth-token: how logins get tokens; default simple tokens living --auth-token-ttl. */
+  tokenProvider?: TokenProvider;
+  /** --auth-token-ttl in seconds, for the default simple tokens. */
+  authTokenTtlSeconds?: number;
+  bcryptCost?: number;
   logger?: Logger;
 }
 
@@ -58,6 +68,8 @@ export class Member {
   private readonly memberIdText: string;
   // RocksDB's size estimate asks the engine for two properties: refreshed at most every 100 ms.
   private engineSize = { bytes: 0, at: -Infinity };
+  /** The Auth service, token checks and the auth store. */
+  readonly auth: MemberAuth;
 
   private constructor(
     readonly config: MemberConfig,
@@ -67,10 +79,18 @@ export class Member {
     readonly store: MvccStore,
     private readonly proposer: Proposer,
     private readonly logger: Logger,
-    private readonly alarms: AlarmStore = new AlarmStore(),
+    private readonly alarms: AlarmStore,
+    authApplier: AuthApplier,
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
+    this.auth = new MemberAuth(
+      authApplier.store,
+      authApplier.tokens,
+      (req) => this.write(req),
+      () => this.proposer.readIndex(),
+      config.bcryptCost,
+    );
   }
 
   static async start(config: MemberConfig): Promise<Member> {
@@ -83,7 +103,9 @@ export class Member {
       const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
       const attributes = await publishAttributes(engine, config);
       const alarms = await AlarmStore.load(engine);
-      const applier = new Applier(store, alarms);
+      const tokens = config.tokenProvider ?? new SimpleTokenProvider((config.authTokenTtlSeconds ?? 300) * 1000);
+      const authApplier = new AuthApplier(await loadAuthStore(engine), tokens);
+      const applier = new Applier(store, alarms, authApplier);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         maxRequestBytes: config.maxRequestBytes,
@@ -91,7 +113,7 @@ export class Member {
         electionTimeoutMs: config.electionTimeoutMs ?? 1000,
         logger,
       });
-      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms);
+      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms, authApplier);
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -116,8 +138,9 @@ export class Member {
     };
   }
 
-  async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
+  async range(req: pb.RangeRequest, auth?: AuthInfo): Promise<pb.RangeResponse> {
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
+    if (this.auth.store.enabled) this.checkAuth(() => this.auth.store.checkRange(auth, req.key, req.range_end));
     try {
       const { revision, result } = this.store.range(convert.rangeRequest(req));
       const res = convert.rangeResponse(result, revision);
@@ -143,21 +166,24 @@ export class Member {
     return this.turn;
   }
 
-  async put(req: pb.PutRequest): Promise<pb.PutResponse> {
+  /** `auth`: who sent it (auth on); its permissions are checked when the write is applied. */
+  async put(req: pb.PutRequest, auth?: AuthInfo): Promise<pb.PutResponse> {
     if (this.overQuota(putCost(req))) await this.refuseNoSpace();
-    return this.write({ put: req });
+    return this.write(auth ? { put: req, auth_info: toRequestAuthInfo(auth) } : { put: req });
   }
 
-  async deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
-    return this.write({ delete_range: convert.asLogged(req) });
+  async deleteRange(req: pb.DeleteRangeRequest, auth?: AuthInfo): Promise<pb.DeleteRangeResponse> {
+    const delete_range = convert.asLogged(req);
+    return this.write(auth ? { delete_range, auth_info: toRequestAuthInfo(auth) } : { delete_range });
   }
 
-  async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
+  async txn(req: pb.TxnRequest, auth?: AuthInfo): Promise<pb.TxnResponse> {
     // etcd checks every txn, read-only ones too (their cost is 0).
     if (this.overQuota(txnCost(req))) await this.refuseNoSpace();
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
+      if (this.auth.store.enabled) this.checkAuth(() => checkTxnAuth(this.auth.store, auth, req));
       try {
         const { revision, result } = this.store.txn(convert.txnRequest(req));
         const res = convert.txnResponse(result, revision);
@@ -167,7 +193,17 @@ export class Member {
         throw fromMvccError(err);
       }
     }
-    return this.write({ txn: convert.txnAsLogged(req) });
+    const txn = convert.txnAsLogged(req);
+    return this.write(auth ? { txn, auth_info: toRequestAuthInfo(auth) } : { txn });
+  }
+
+  /** Runs an auth store check, answering its refusal as etcd does. */
+  private checkAuth(check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      throw fromAuthError(err);
+    }
   }
 
   async compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {
@@ -298,6 +334,7 @@ export class Member {
 
   async stop(): Promise<void> {
     this.autoCompactor?.stop();
+    this.auth.tokens.stop();
     await this.proposer.stop();
     await this.store.idle();
     await this.engine.close();
@@ -315,6 +352,16 @@ export class Member {
     res.header = this.header(Number(res.header?.revision ?? this.store.revision));
     return res as T;
   }
+}
+
+/** The auth store as persisted under its prefix. */
+async function loadAuthStore(engine: Engine): Promise<AuthStore> {
+  const records: [string, Buffer][] = [];
+  const end = Buffer.concat([AUTH_PREFIX.subarray(0, -1), Buffer.from('0')]); // '0' follows '/'
+  for await (const chunk of engine.scan(AUTH_PREFIX, end)) {
+    for (const [key, value] of chunk) records.push([key.subarray(AUTH_PREFIX.length).toString('utf8'), value]);
+  }
+  return AuthStore.fromRecords(records);
 }
 
 function prepareDataDir(dataDir: string, dbDir: string): void {

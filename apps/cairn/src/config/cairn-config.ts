@@ -3,11 +3,14 @@
 // Decorators carry the validation; validators.ts holds etcd's cross-flag rules.
 import 'reflect-metadata';
 import { IsBoolean, IsString } from 'class-validator';
+import { AuthTokenSpec } from './auth-token';
 import { AutoCompaction } from './compaction';
 import { InitialCluster, ParsedUrl } from './urls';
 import {
   AdvertiseClientUrlsRequired,
   AtLeast,
+  AuthTokenOption,
+  BcryptCost,
   CompactionRetention,
   ElectionRule,
   HeartbeatRule,
@@ -114,8 +117,9 @@ export class CairnConfig {
   hostWhitelist!: string[];
 
   // ---- auth
-  @NotSupportedYet() authToken!: string;
-  @NotSupportedYet() bcryptCost!: number;
+  /** As given; resolved in `authTokenSpec`. */
+  @AuthTokenOption() authToken!: string;
+  @BcryptCost() bcryptCost!: number;
   @AtLeast(0) authTokenTtlSeconds!: number;
 
   // ---- profiling and monitoring
@@ -158,6 +162,8 @@ export class CairnConfig {
   quotaBytes!: number | null;
   /** null when --auto-compaction-retention is 0. */
   autoCompaction!: AutoCompaction | null;
+  /** --auth-token parsed. */
+  authTokenSpec!: AuthTokenSpec;
   /** The config file the values came from ('' when from flags and environment). */
   configFile!: string;
   /** Things the member should log at start (ignored flags, unknown env vars, quota above 8 GiB, ...). */

@@ -542,7 +542,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'authToken',
     default: 'simple',
-    unsupported: 'only --auth-token=simple is implemented in Cairn yet',
     section: 'Auth',
     usage: "Specify a v3 authentication token type and its options ('simple' or 'jwt').",
   }),
@@ -551,7 +550,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'uint',
     key: 'bcryptCost',
     default: 10,
-    unsupported: 'Cairn hashes passwords with the default bcrypt cost only, for now',
     section: 'Auth',
     usage:
       'Specify the cost / strength of the bcrypt algorithm for hashing auth passwords. Valid values are between 4 and 31.',

@@ -1,6 +1,7 @@
 // Custom class-validator decorators for the rules etcd checks across flags.
 // Messages reproduce etcd's wording where etcd has one.
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { parseAuthToken } from './auth-token';
 import { resolveAutoCompaction } from './compaction';
 import { FLAGS_BY_KEY, isDefault, FlagValue } from './flags';
 import { checkBindUrl, checkHostUrl, formatInitialCluster, parseInitialCluster, ParsedUrl } from './urls';
@@ -204,4 +205,22 @@ export function LogOutputs(): PropertyDecorator {
     }
     return null;
   });
+}
+
+export function AuthTokenOption(): PropertyDecorator {
+  return rule('authToken', (s: string) => {
+    try {
+      parseAuthToken(s);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  });
+}
+
+/** etcd refuses a bcrypt cost outside 4..31. */
+export function BcryptCost(): PropertyDecorator {
+  return rule('bcryptCost', (n: number) =>
+    Number.isInteger(n) && n >= 4 && n <= 31 ? null : `invalid bcrypt-cost: ${n} (must be between 4 and 31)`,
+  );
 }
