@@ -35,7 +35,12 @@ export interface JwtOptions {
 export class JwtTokenProvider implements TokenProvider {
   constructor(private readonly opts: JwtOptions) {}
 
-  static fromFiles(signMethod: JwtSignMethod, pubKeyPath: string, privKeyPath: string | undefined, ttlMs: number) {
+  static fromFiles(
+    signMethod: JwtSignMethod,
+    pubKeyPath: string,
+    privKeyPath: string | undefined,
+    ttlMs: number,
+  ) {
     const read = (what: string, path: string) => {
       try {
         return readFileSync(path);
@@ -53,14 +58,23 @@ export class JwtTokenProvider implements TokenProvider {
   assign(username: string, revision: number): string {
     if (!this.opts.privateKey) throw new Error('this member has no JWT private key to sign tokens with');
     const exp = Math.floor((Date.now() + this.opts.ttlMs) / 1000);
-    return jwt.sign({ username, revision, exp }, this.opts.privateKey, { algorithm: this.opts.signMethod });
+    return jwt.sign({ username, revision, exp }, this.opts.privateKey, {
+      algorithm: this.opts.signMethod,
+      noTimestamp: true, // etcd's claims are username, revision and exp only
+    });
   }
 
   info(token: string): AuthInfo | undefined {
     try {
-      const key = this.opts.signMethod.startsWith('HS') ? this.opts.privateKey ?? this.opts.publicKey : this.opts.publicKey;
+      const key = this.opts.signMethod.startsWith('HS')
+        ? (this.opts.privateKey ?? this.opts.publicKey)
+        : this.opts.publicKey;
       const claims = jwt.verify(token, key, { algorithms: [this.opts.signMethod] });
-      if (typeof claims !== 'object' || typeof claims.username !== 'string' || typeof claims.revision !== 'number')
+      if (
+        typeof claims !== 'object' ||
+        typeof claims.username !== 'string' ||
+        typeof claims.revision !== 'number'
+      )
         return undefined;
       return { username: claims.username, revision: claims.revision };
     } catch {
@@ -81,10 +95,16 @@ export class JwtTokenProvider implements TokenProvider {
     if (!this.opts.privateKey) return;
     let token: string;
     try {
-      token = jwt.sign({ username: '', revision: 0 }, this.opts.privateKey, { algorithm: this.opts.signMethod });
+      token = jwt.sign({ username: '', revision: 0 }, this.opts.privateKey, {
+        algorithm: this.opts.signMethod,
+      });
     } catch (err) {
-      throw new Error(`JWT private key does not suit sign-method ${this.opts.signMethod}: ${(err as Error).message}`);
+      throw new Error(
+        `JWT private key does not suit sign-method ${this.opts.signMethod}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    if (!this.info(token)) throw new Error('JWT public key does not verify tokens signed with the private key');
+    if (!this.info(token))
+      throw new Error('JWT public key does not verify tokens signed with the private key');
   }
 }

@@ -44,7 +44,9 @@ export class AuthApplier {
     if (req.authenticate) {
       const name = req.authenticate.name ?? '';
       s.authenticate(name);
-      return ok({ token: this.tokens.assign(name, s.revision, req.authenticate.simple_token_prefix ?? '', index) });
+      return ok({
+        token: this.tokens.assign(name, s.revision, req.authenticate.simple_token_prefix ?? '', index),
+      });
     }
     if (!isAuthManagement(req)) return undefined;
     s.checkAdmin(info);
@@ -63,8 +65,10 @@ export class AuthApplier {
       const r = req.auth_user_change_password;
       s.userChangePassword(r.name ?? '', r.hashed_password ?? '');
       this.tokens.invalidateUser(r.name ?? '');
-    } else if (req.auth_user_grant_role) s.userGrantRole(req.auth_user_grant_role.user ?? '', req.auth_user_grant_role.role ?? '');
-    else if (req.auth_user_revoke_role) s.userRevokeRole(req.auth_user_revoke_role.name ?? '', req.auth_user_revoke_role.role ?? '');
+    } else if (req.auth_user_grant_role)
+      s.userGrantRole(req.auth_user_grant_role.user ?? '', req.auth_user_grant_role.role ?? '');
+    else if (req.auth_user_revoke_role)
+      s.userRevokeRole(req.auth_user_revoke_role.name ?? '', req.auth_user_revoke_role.role ?? '');
     else if (req.auth_role_add) s.roleAdd(req.auth_role_add.name ?? '');
     else if (req.auth_role_delete) s.roleDelete(req.auth_role_delete.role ?? '');
     else if (req.auth_role_grant_permission) {

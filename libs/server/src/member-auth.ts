@@ -89,7 +89,8 @@ export class MemberAuth {
       } catch (err) {
         throw fromAuthError(err);
       }
-      if (!(await checkPassword(req.password ?? '', checked.hash))) throw fromAuthError(authError('auth-failed'));
+      if (!(await checkPassword(req.password ?? '', checked.hash)))
+        throw fromAuthError(authError('auth-failed'));
       const res = await this.submit({ authenticate: { name, simple_token_prefix: newTokenPrefix() } });
       if (checked.revision === this.store.revision) return res;
     }
@@ -104,13 +105,22 @@ export class MemberAuth {
     );
   }
 
-  async userChangePassword(req: a.AuthUserChangePasswordRequest, info: AuthInfo | undefined): Promise<a.AuthResponse> {
+  async userChangePassword(
+    req: a.AuthUserChangePasswordRequest,
+    info: AuthInfo | undefined,
+  ): Promise<a.AuthResponse> {
     const hashed = await hashPassword(req.password ?? '', this.bcryptCost);
-    return this.propose({ auth_user_change_password: { name: req.name ?? '', hashed_password: hashed } }, info);
+    return this.propose(
+      { auth_user_change_password: { name: req.name ?? '', hashed_password: hashed } },
+      info,
+    );
   }
 
   /** Any other auth request: proposed as it came, with who sent it. */
-  propose(req: Omit<InternalRequest, 'id' | 'auth_info'>, info: AuthInfo | undefined): Promise<a.AuthResponse> {
+  propose(
+    req: Omit<InternalRequest, 'id' | 'auth_info'>,
+    info: AuthInfo | undefined,
+  ): Promise<a.AuthResponse> {
     return this.submit({ ...req, auth_info: toRequestAuthInfo(info) });
   }
 }

@@ -103,7 +103,8 @@ export class Member {
       const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
       const attributes = await publishAttributes(engine, config);
       const alarms = await AlarmStore.load(engine);
-      const tokens = config.tokenProvider ?? new SimpleTokenProvider((config.authTokenTtlSeconds ?? 300) * 1000);
+      const tokens =
+        config.tokenProvider ?? new SimpleTokenProvider((config.authTokenTtlSeconds ?? 300) * 1000);
       const authApplier = new AuthApplier(await loadAuthStore(engine), tokens);
       const applier = new Applier(store, alarms, authApplier);
       const proposer = await RaftProposer.open(engine, applier, {
@@ -113,7 +114,17 @@ export class Member {
         electionTimeoutMs: config.electionTimeoutMs ?? 1000,
         logger,
       });
-      const member = new Member(config, identity, attributes, engine, store, proposer, logger, alarms, authApplier);
+      const member = new Member(
+        config,
+        identity,
+        attributes,
+        engine,
+        store,
+        proposer,
+        logger,
+        alarms,
+        authApplier,
+      );
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -140,7 +151,8 @@ export class Member {
 
   async range(req: pb.RangeRequest, auth?: AuthInfo): Promise<pb.RangeResponse> {
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
-    if (this.auth.store.enabled) this.checkAuth(() => this.auth.store.checkRange(auth, req.key, req.range_end));
+    if (this.auth.store.enabled)
+      this.checkAuth(() => this.auth.store.checkRange(auth, req.key, req.range_end));
     try {
       const { revision, result } = this.store.range(convert.rangeRequest(req));
       const res = convert.rangeResponse(result, revision);
@@ -359,7 +371,8 @@ async function loadAuthStore(engine: Engine): Promise<AuthStore> {
   const records: [string, Buffer][] = [];
   const end = Buffer.concat([AUTH_PREFIX.subarray(0, -1), Buffer.from('0')]); // '0' follows '/'
   for await (const chunk of engine.scan(AUTH_PREFIX, end)) {
-    for (const [key, value] of chunk) records.push([key.subarray(AUTH_PREFIX.length).toString('utf8'), value]);
+    for (const [key, value] of chunk)
+      records.push([key.subarray(AUTH_PREFIX.length).toString('utf8'), value]);
   }
   return AuthStore.fromRecords(records);
 }

@@ -12,7 +12,8 @@ const DEFAULT_JWT_TTL_MS = 5 * 60 * 1000;
 export function parseAuthToken(s: string): AuthTokenSpec {
   const [type, ...opts] = s.split(',');
   if (type === 'simple' && opts.length === 0) return { type: 'simple' };
-  if (type !== 'jwt') throw new Error(`--auth-token: unknown token type ${JSON.stringify(type)} (simple or jwt)`);
+  if (type !== 'jwt')
+    throw new Error(`--auth-token: unknown token type ${JSON.stringify(type)} (simple or jwt)`);
   const o = new Map<string, string>();
   for (const kv of opts) {
     const eq = kv.indexOf('=');
@@ -32,5 +33,11 @@ export function parseAuthToken(s: string): AuthTokenSpec {
     ttlMs = parseGoDuration(o.get('ttl')!);
     if (!(ttlMs > 0)) throw new Error(`--auth-token: jwt ttl must be positive (got ${o.get('ttl')})`);
   }
-  return { type: 'jwt', signMethod: signMethod as JwtSignMethod, publicKeyFile, privateKeyFile: o.get('priv-key'), ttlMs };
+  return {
+    type: 'jwt',
+    signMethod: signMethod as JwtSignMethod,
+    publicKeyFile,
+    privateKeyFile: o.get('priv-key'),
+    ttlMs,
+  };
 }

@@ -578,6 +578,34 @@ describe('initial cluster checks (etcdserver VerifyBootstrap)', () => {
   });
 });
 
+describe('auth flags', () => {
+  it('parses a jwt --auth-token with its options', () => {
+    const c = load(['--auth-token=jwt,pub-key=/p.pem,priv-key=/k.pem,sign-method=ES256,ttl=10m']);
+    expect(c.authTokenSpec).toEqual({
+      type: 'jwt',
+      signMethod: 'ES256',
+      publicKeyFile: '/p.pem',
+      privateKeyFile: '/k.pem',
+      ttlMs: 600_000,
+    });
+    expect(load([]).authTokenSpec).toEqual({ type: 'simple' });
+    expect(load(['--bcrypt-cost=12']).bcryptCost).toBe(12);
+  });
+
+  it.each([
+    ['--auth-token=jwt,pub-key=a', /jwt needs sign-method/],
+    ['--auth-token=opaque', /unknown token type "opaque"/],
+    ['--auth-token=jwt,sign-method=RS256', /jwt needs pub-key/],
+    ['--auth-token=jwt,pub-key=a,sign-method=RS256,color=red', /unknown jwt option "color"/],
+    ['--bcrypt-cost=3', /invalid bcrypt-cost: 3/],
+    ['--bcrypt-cost=32', /invalid bcrypt-cost: 32/],
+  ])('%s is refused', (flag, message) => {
+    const e = failure([flag]);
+    expect(e.message).toMatch(message);
+    expect(e.flag).toBe(flag.slice(2).split('=')[0]);
+  });
+});
+
 describe('flags parsed now, refused until implemented', () => {
   it.each([
     ['--cert-file=/c.pem', /^--cert-file=\/c.pem is not supported yet: TLS/],
@@ -598,8 +626,6 @@ describe('flags parsed now, refused until implemented', () => {
     ['--peer-crl-file=/crl', /^--peer-crl-file=\/crl is not supported yet/],
     ['--peer-cert-allowed-cn=x', /^--peer-cert-allowed-cn=x is not supported yet/],
     ['--peer-cert-allowed-hostname=x', /^--peer-cert-allowed-hostname=x is not supported yet/],
-    ['--auth-token=jwt,pub-key=a', /^--auth-token=jwt,pub-key=a is not supported yet/],
-    ['--bcrypt-cost=12', /^--bcrypt-cost=12 is not supported yet/],
     [
       '--listen-metrics-urls=http://127.0.0.1:2381',
       /^--listen-metrics-urls=http:\/\/127.0.0.1:2381 is not supported yet/,
