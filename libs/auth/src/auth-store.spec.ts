@@ -129,7 +129,7 @@ describe('AuthStore', () => {
     expect(t.roleList()).toEqual(['r', 'root']);
     expect(t.userGet('u')).toEqual(['r']);
     expect(t.roleGet('r')).toEqual(s.roleGet('r'));
-    expect(code(() => t.passwordHashOf('u'))).toBe('auth-failed'); // no_password user
+    expect(code(() => t.passwordHashOf('u'))).toBe('no-password-user');
     expect(t.passwordHashOf('root').hash).toBe('hash-root');
     expect(s.takeOps()).toEqual([]);
   });

@@ -218,7 +218,8 @@ export class AuthStore {
   passwordHashOf(name: string): { hash: string; revision: number } {
     if (!this.enabledFlag) throw authError('auth-not-enabled');
     const user = this.users.get(name);
-    if (!user || user.noPassword) throw authError('auth-failed');
+    if (!user) throw authError('auth-failed');
+    if (user.noPassword) throw authError('no-password-user');
     return { hash: user.passwordHash, revision: this.rev };
   }
 

@@ -12,6 +12,7 @@ export type AuthErrorCode =
   | 'role-not-found'
   | 'role-empty'
   | 'auth-failed'
+  | 'no-password-user'
   | 'permission-denied'
   | 'role-not-granted'
   | 'permission-not-granted'

@@ -14,6 +14,11 @@ const AUTH_ERRORS: Record<AuthErrorCode, [GrpcCode, string]> = {
   'role-not-found': [FAILED_PRECONDITION, 'etcdserver: role name not found'],
   'role-empty': [INVALID_ARGUMENT, 'etcdserver: role name is empty'],
   'auth-failed': [INVALID_ARGUMENT, 'etcdserver: authentication failed, invalid user ID or password'],
+  // etcd 3.4 lets this one through untranslated.
+  'no-password-user': [
+    GrpcCode.UNKNOWN,
+    'auth: authentication failed, password was given for no password user',
+  ],
   'permission-denied': [PERMISSION_DENIED, 'etcdserver: permission denied'],
   'role-not-granted': [FAILED_PRECONDITION, 'etcdserver: role is not granted to the user'],
   'permission-not-granted': [FAILED_PRECONDITION, 'etcdserver: permission is not granted to the role'],
