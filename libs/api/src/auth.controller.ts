@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Member, RequestMetadata, authpb } from '../../server/src';
+import { Member, RequestCall, RequestMetadata, authpb } from '../../server/src';
 import { MEMBER } from './tokens';
 
 type Res = Promise<authpb.AuthResponse>;
@@ -18,13 +18,13 @@ export class AuthController {
   }
 
   @GrpcMethod('Auth', 'AuthEnable')
-  authEnable(_req: unknown, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_enable: {} }, this.auth.infoFrom(meta));
+  authEnable(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_enable: {} }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'AuthDisable')
-  authDisable(_req: unknown, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_disable: {} }, this.auth.infoFrom(meta));
+  authDisable(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_disable: {} }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'Authenticate')
@@ -33,67 +33,79 @@ export class AuthController {
   }
 
   @GrpcMethod('Auth', 'UserAdd')
-  userAdd(req: authpb.AuthUserAddRequest, meta: RequestMetadata): Res {
-    return this.auth.userAdd(req, this.auth.infoFrom(meta));
+  userAdd(req: authpb.AuthUserAddRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.userAdd(req, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'UserGet')
-  userGet(req: authpb.AuthUserGetRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_user_get: req }, this.auth.infoFrom(meta));
+  userGet(req: authpb.AuthUserGetRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_user_get: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'UserList')
-  userList(_req: unknown, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_user_list: {} }, this.auth.infoFrom(meta));
+  userList(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_user_list: {} }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'UserDelete')
-  userDelete(req: authpb.AuthUserDeleteRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_user_delete: req }, this.auth.infoFrom(meta));
+  userDelete(req: authpb.AuthUserDeleteRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_user_delete: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'UserChangePassword')
-  userChangePassword(req: authpb.AuthUserChangePasswordRequest, meta: RequestMetadata): Res {
-    return this.auth.userChangePassword(req, this.auth.infoFrom(meta));
+  userChangePassword(
+    req: authpb.AuthUserChangePasswordRequest,
+    meta: RequestMetadata,
+    call?: RequestCall,
+  ): Res {
+    return this.auth.userChangePassword(req, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'UserGrantRole')
-  userGrantRole(req: authpb.AuthUserGrantRoleRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_user_grant_role: req }, this.auth.infoFrom(meta));
+  userGrantRole(req: authpb.AuthUserGrantRoleRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_user_grant_role: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'UserRevokeRole')
-  userRevokeRole(req: authpb.AuthUserRevokeRoleRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_user_revoke_role: req }, this.auth.infoFrom(meta));
+  userRevokeRole(req: authpb.AuthUserRevokeRoleRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_user_revoke_role: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'RoleAdd')
-  roleAdd(req: authpb.AuthRoleAddRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_role_add: req }, this.auth.infoFrom(meta));
+  roleAdd(req: authpb.AuthRoleAddRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_role_add: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'RoleGet')
-  roleGet(req: authpb.AuthRoleGetRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_role_get: req }, this.auth.infoFrom(meta));
+  roleGet(req: authpb.AuthRoleGetRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_role_get: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'RoleList')
-  roleList(_req: unknown, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_role_list: {} }, this.auth.infoFrom(meta));
+  roleList(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_role_list: {} }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'RoleDelete')
-  roleDelete(req: authpb.AuthRoleDeleteRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_role_delete: req }, this.auth.infoFrom(meta));
+  roleDelete(req: authpb.AuthRoleDeleteRequest, meta: RequestMetadata, call?: RequestCall): Res {
+    return this.auth.propose({ auth_role_delete: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'RoleGrantPermission')
-  roleGrantPermission(req: authpb.AuthRoleGrantPermissionRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_role_grant_permission: req }, this.auth.infoFrom(meta));
+  roleGrantPermission(
+    req: authpb.AuthRoleGrantPermissionRequest,
+    meta: RequestMetadata,
+    call?: RequestCall,
+  ): Res {
+    return this.auth.propose({ auth_role_grant_permission: req }, this.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('Auth', 'RoleRevokePermission')
-  roleRevokePermission(req: authpb.AuthRoleRevokePermissionRequest, meta: RequestMetadata): Res {
-    return this.auth.propose({ auth_role_revoke_permission: req }, this.auth.infoFrom(meta));
+  roleRevokePermission(
+    req: authpb.AuthRoleRevokePermissionRequest,
+    meta: RequestMetadata,
+    call?: RequestCall,
+  ): Res {
+    return this.auth.propose({ auth_role_revoke_permission: req }, this.auth.infoFrom(meta, call));
   }
 }

@@ -1,3 +1,3 @@
 export { startGrpcServers, LOADER_OPTIONS } from './grpc-server';
-export type { GrpcServerOptions, ClientListener } from './grpc-server';
+export type { GrpcServerOptions, ClientListener, ClientTls } from './grpc-server';
 export { ApiModule } from './api.module';

@@ -1,11 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
-import { Member, RequestMetadata, pb } from '../../server/src';
+import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
 /** The part of a server-streaming call the snapshot stream paces itself on. */
-interface WritableCall {
+interface WritableCall extends RequestCall {
   writableNeedDrain?: boolean;
   once(event: string, listener: () => void): unknown;
   off(event: string, listener: () => void): unknown;
@@ -27,20 +27,20 @@ export class MaintenanceController {
   }
 
   @GrpcMethod('Maintenance', 'Hash')
-  hash(_req: unknown, meta?: RequestMetadata): Promise<pb.HashResponse> {
-    this.member.auth.checkMaintenanceAdmin(meta);
+  hash(_req: unknown, meta?: RequestMetadata, call?: RequestCall): Promise<pb.HashResponse> {
+    this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.hash();
   }
 
   @GrpcMethod('Maintenance', 'HashKV')
-  hashKV(req: pb.HashKVRequest, meta?: RequestMetadata): Promise<pb.HashKVResponse> {
-    this.member.auth.checkMaintenanceAdmin(meta);
+  hashKV(req: pb.HashKVRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.HashKVResponse> {
+    this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.hashKV(req);
   }
 
   @GrpcMethod('Maintenance', 'Defragment')
-  defragment(_req: unknown, meta?: RequestMetadata): Promise<pb.DefragmentResponse> {
-    this.member.auth.checkMaintenanceAdmin(meta);
+  defragment(_req: unknown, meta?: RequestMetadata, call?: RequestCall): Promise<pb.DefragmentResponse> {
+    this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.defragment();
   }
 
@@ -59,7 +59,7 @@ export class MaintenanceController {
     // etcd 3.4 refuses a non-root caller on the stream, not when the call starts.
     return new Observable<pb.SnapshotResponse>((subscriber) => {
       try {
-        this.member.auth.checkMaintenanceAdmin(meta);
+        this.member.auth.checkMaintenanceAdmin(meta, call);
       } catch (err) {
         subscriber.error(err);
         return;

@@ -7,4 +7,4 @@ export type { AutoCompactionPolicy } from './auto-compactor';
 export { computeClusterId, computeMemberId } from './identity';
 export { parseSnapshot, SNAPSHOT_CHUNK_BYTES } from './snapshot';
 export type * as authpb from './auth-types';
-export type { MemberAuth, RequestMetadata } from './member-auth';
+export type { MemberAuth, RequestCall, RequestMetadata } from './member-auth';

@@ -18,6 +18,11 @@ export interface RequestMetadata {
   get(key: string): unknown[];
 }
 
+/** The part of a grpc-js server call that tells the client's verified TLS certificate. */
+export interface RequestCall {
+  getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } };
+}
+
 type Submit = (req: Omit<InternalRequest, 'id'>) => Promise<a.AuthResponse>;
 
 /**
@@ -32,6 +37,7 @@ export class MemberAuth {
     private readonly submit: Submit,
     private readonly readIndex: () => Promise<void>,
     private readonly bcryptCost: number = DEFAULT_BCRYPT_COST,
+    private readonly certUsers: boolean = false,
   ) {}
 
   /**
@@ -39,21 +45,31 @@ export class MemberAuth {
    * sends it). With auth off this is one boolean check; a token that is unknown, expired or
    * forged gets etcd's invalid auth token error, which makes clients log in again.
    */
-  infoFrom(meta: RequestMetadata | undefined): AuthInfo | undefined {
+  infoFrom(meta: RequestMetadata | undefined, call?: RequestCall): AuthInfo | undefined {
     if (!this.store.enabled) return undefined;
     try {
-      return this.resolve(meta);
+      return this.resolve(meta, call);
     } catch (err) {
       throw fromAuthError(err);
     }
   }
 
-  private resolve(meta: RequestMetadata | undefined): AuthInfo | undefined {
+  private resolve(meta: RequestMetadata | undefined, call?: RequestCall): AuthInfo | undefined {
     const token = firstString(meta, 'token') ?? firstString(meta, 'authorization');
-    if (token === undefined) return undefined;
+    if (token === undefined) return this.certUsers ? this.certUser(call) : undefined;
     const info = this.tokens.info(token, this.store.revision);
     if (!info) throw authError('invalid-auth-token');
     return info;
+  }
+
+  /**
+   * etcd's AuthInfoFromTLS: without a token, under --client-cert-auth, the common name of the
+   * client's verified certificate is the user.
+   */
+  private certUser(call: RequestCall | undefined): AuthInfo | undefined {
+    const cn = call?.getAuthContext?.().sslPeerCertificate?.subject?.CN;
+    const name = Array.isArray(cn) ? cn[0] : cn;
+    return name ? { username: name, revision: this.store.revision } : undefined;
   }
 
   /** etcd's check for admin-only calls (membership): the root role, once auth is on. */
@@ -66,10 +82,10 @@ export class MemberAuth {
   }
 
   /** The same check as etcd 3.4's Maintenance service answers it (raw "auth: ..." text). */
-  checkMaintenanceAdmin(meta: RequestMetadata | undefined): void {
+  checkMaintenanceAdmin(meta: RequestMetadata | undefined, call?: RequestCall): void {
     if (!this.store.enabled) return;
     try {
-      this.store.checkAdmin(this.resolve(meta));
+      this.store.checkAdmin(this.resolve(meta, call));
     } catch (err) {
       throw fromAuthErrorRaw(err);
     }

@@ -53,6 +53,8 @@ export interface MemberConfig {
   /** --auth-token-ttl in seconds, for the default simple tokens. */
   authTokenTtlSeconds?: number;
   bcryptCost?: number;
+  /** --client-cert-auth on a TLS listener: a verified client certificate's CN names the user. */
+  clientCertAuth?: boolean;
   logger?: Logger;
 }
 
@@ -90,6 +92,7 @@ export class Member {
       (req) => this.write(req),
       () => this.proposer.readIndex(),
       config.bcryptCost,
+      config.clientCertAuth,
     );
   }
 

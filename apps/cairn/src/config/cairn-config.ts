@@ -56,7 +56,7 @@ export class CairnConfig {
   @ElectionRule() electionTimeoutMs!: number;
   @IsBoolean() initialElectionTickAdvance!: boolean;
   @ServingUrls('bind') listenPeerUrls!: ParsedUrl[];
-  @ServingUrls('bind') listenClientUrls!: ParsedUrl[];
+  @ServingUrls('bind', { tls: true }) listenClientUrls!: ParsedUrl[];
   @AtLeast(0) maxSnapshots!: number;
   @AtLeast(0) maxWals!: number;
   /** As given: 0 = default 2 GiB, negative = no quota. See `quotaBytes`. */
@@ -80,7 +80,7 @@ export class CairnConfig {
   initialClusterState!: 'new' | 'existing';
   @IsString() initialClusterToken!: string;
   @AdvertiseClientUrlsRequired()
-  @ServingUrls('advertise')
+  @ServingUrls('advertise', { tls: true })
   advertiseClientUrls!: ParsedUrl[];
   @NotSupportedYet() discovery!: string;
   @NotSupportedYet() discoveryFallback!: string;
@@ -95,14 +95,14 @@ export class CairnConfig {
   @CompactionRetention() autoCompactionRetention!: string;
   @NotSupportedYet() enableV2!: boolean;
 
-  // ---- security (TLS: all refused unless left at default)
-  @NotSupportedYet() certFile!: string;
-  @NotSupportedYet() keyFile!: string;
-  @NotSupportedYet() clientCertAuth!: boolean;
+  // ---- security (client TLS; CRLs, allowed hostnames, cipher suites and peer TLS refused for now)
+  @IsString() certFile!: string;
+  @IsString() keyFile!: string;
+  @IsBoolean() clientCertAuth!: boolean;
   @NotSupportedYet() clientCrlFile!: string;
   @NotSupportedYet() clientCertAllowedHostname!: string;
-  @NotSupportedYet() trustedCaFile!: string;
-  @NotSupportedYet() autoTls!: boolean;
+  @IsString() trustedCaFile!: string;
+  @IsBoolean() autoTls!: boolean;
   @NotSupportedYet() peerCertFile!: string;
   @NotSupportedYet() peerKeyFile!: string;
   @NotSupportedYet() peerClientCertAuth!: boolean;

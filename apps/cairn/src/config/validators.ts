@@ -91,16 +91,16 @@ export function ElectionRule(): PropertyDecorator {
 }
 
 /**
- * URLs Cairn will listen on or advertise: http only for now (https and unix are
- * etcd schemes whose support comes later), listeners need an IP or "localhost",
+ * URLs Cairn will listen on or advertise: http, and https where TLS is implemented (client
+ * URLs; peer TLS and unix sockets come later), listeners need an IP or "localhost",
  * advertised URLs need a host.
  */
-export function ServingUrls(role: 'bind' | 'advertise'): PropertyDecorator {
+export function ServingUrls(role: 'bind' | 'advertise', opts: { tls?: boolean } = {}): PropertyDecorator {
   return (target, key) =>
     rule('servingUrls', (urls: ParsedUrl[]) => {
       const flag = flagOf(key as string);
       for (const u of urls) {
-        if (u.scheme !== 'http') {
+        if (u.scheme !== 'http' && !(opts.tls && u.scheme === 'https')) {
           return `--${flag}=${u.url}: ${u.scheme}:// URLs are not supported yet (${u.scheme.startsWith('https') || u.scheme === 'unixs' ? 'TLS' : 'unix sockets'} is not implemented in Cairn yet); use http://`;
         }
         const bad = role === 'bind' ? checkBindUrl(u) : checkHostUrl(u);
