@@ -114,6 +114,9 @@ describe('the Auth API', () => {
       // Guarded KV requests.
       await log(c.kv('Range', { key: b('a') }));
       await log(c.kv('Put', { key: b('a'), value: b('1') }));
+      await log(c.kv('DeleteRange', { key: b('a') }));
+      await log(c.kv('Txn', { success: [{ request_range: { key: b('a') } }] }));
+      await log(c.kv('Txn', { success: [{ request_put: { key: b('a') } }] }));
       await log(c.kv('Range', { key: b('a') }, 'not-a-token'));
       await log(c.kv('Put', { key: b('a'), value: b('1') }, u1));
       await log(c.kv('Put', { key: b('b'), value: b('2'), prev_kv: true }, u1));
@@ -161,12 +164,19 @@ describe('permissions', () => {
   const KEYS = ['a', 'ab', 'b', 'c', 'ca', 'x'];
   const key = fc.constantFrom(...KEYS);
   const end = fc.constantFrom('', '\u0000', ...KEYS, 'b\u0000');
-  const permArb = fc.record({ permType: fc.integer({ min: 0, max: 2 }), key, range_end: end });
+  // Ranges whose end sorts before their key (in permissions or requests) are left out: etcd's
+  // interval tree skips subtrees for them, so its answer depends on the tree's shape. Cairn
+  // treats such a permission as granting nothing and such a request (which selects no key) as
+  // allowed where its first key is.
+  const proper = <T extends { key: string; range_end: string }>(r: T) =>
+    r.range_end === '' || r.range_end === '\u0000' || r.range_end >= r.key;
+  const permArb = fc.record({ permType: fc.integer({ min: 0, max: 2 }), key, range_end: end }).filter(proper);
+  const rangeArb = fc.record({ key, range_end: end }).filter(proper);
   const opArb = fc.oneof(
-    fc.record({ range: fc.record({ key, range_end: end }) }),
+    fc.record({ range: rangeArb }),
     fc.record({ put: fc.record({ key, prev_kv: fc.boolean() }) }),
-    fc.record({ del: fc.record({ key, range_end: end, prev_kv: fc.boolean() }) }),
-    fc.record({ txn: fc.record({ cmp: key, then: key, otherwise: fc.record({ key, range_end: end }) }) }),
+    fc.record({ del: fc.record({ range: rangeArb, prev_kv: fc.boolean() }) }),
+    fc.record({ txn: fc.record({ cmp: key, then: key, otherwise: rangeArb }) }),
   );
 
   it('lets a user read and write exactly what its roles allow, as etcd does', async () => {
@@ -207,7 +217,11 @@ describe('permissions', () => {
                 await log(
                   c.kv(
                     'DeleteRange',
-                    { key: b(op.del.key), range_end: b(op.del.range_end), prev_kv: op.del.prev_kv },
+                    {
+                      key: b(op.del.range.key),
+                      range_end: b(op.del.range.range_end),
+                      prev_kv: op.del.prev_kv,
+                    },
                     token,
                   ),
                 );
@@ -228,7 +242,7 @@ describe('permissions', () => {
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
     expect(refused).toBeGreaterThan(0);
     expect(allowed).toBeGreaterThan(0);
