@@ -248,3 +248,21 @@ describe('permissions', () => {
     expect(allowed).toBeGreaterThan(0);
   });
 });
+
+describe('the token metadata key', () => {
+  it('is read from `authorization` when there is no `token`, as etcd does', async () => {
+    const log = await differential(async (c, log) => {
+      const endpoint = c === clients[0] ? cairn.endpoint : etcd.endpoint;
+      const viaAuthorization = connectAuth(endpoint, 'authorization');
+      try {
+        const token = await login(c, 'root', 'rootpw');
+        await log(viaAuthorization.kv('Put', { key: b('h'), value: b('v') }, token));
+        await log(viaAuthorization.kv('Range', { key: b('h') }, 'garbage'));
+      } finally {
+        viaAuthorization.close();
+      }
+    });
+    expect(log[0].ok).toBeDefined();
+    expect(log[1].error).toEqual({ code: 16, details: 'etcdserver: invalid auth token' });
+  });
+});

@@ -23,18 +23,19 @@ export interface AuthClient {
   close(): void;
 }
 
-function caller(client: grpc.Client & Record<string, any>): Call {
+function caller(client: grpc.Client & Record<string, any>, tokenKey: string): Call {
   return (method, req = {}, token) =>
     new Promise((ok, fail) => {
       const meta = new grpc.Metadata();
-      if (token !== undefined) meta.set('token', token);
+      if (token !== undefined) meta.set(tokenKey, token);
       client[method](req, meta, { deadline: Date.now() + 30_000 }, (err: Error | null, res: unknown) =>
         err ? fail(err) : ok(res),
       );
     });
 }
 
-export function connectAuth(endpoint: string): AuthClient {
+/** `tokenKey`: the metadata key the token travels in (etcd reads `token`, then `authorization`). */
+export function connectAuth(endpoint: string, tokenKey = 'token'): AuthClient {
   const creds = grpc.credentials.createInsecure();
   const clients = [
     new etcdserverpb.Auth(endpoint, creds),
@@ -42,9 +43,9 @@ export function connectAuth(endpoint: string): AuthClient {
     new etcdserverpb.Maintenance(endpoint, creds),
   ];
   return {
-    auth: caller(clients[0]),
-    kv: caller(clients[1]),
-    maintenance: caller(clients[2]),
+    auth: caller(clients[0], tokenKey),
+    kv: caller(clients[1], tokenKey),
+    maintenance: caller(clients[2], tokenKey),
     close: () => clients.forEach((c) => c.close()),
   };
 }
