@@ -251,6 +251,12 @@ describe('permissions', () => {
 
 describe('the token metadata key', () => {
   it('is read from `authorization` when there is no `token`, as etcd does', async () => {
+    for (const c of clients) {
+      // Root with auth on, whether or not the tests before ran.
+      await outcome(c.auth('UserAdd', { name: 'root', password: 'rootpw' }));
+      await outcome(c.auth('UserGrantRole', { user: 'root', role: 'root' }));
+      await outcome(c.auth('AuthEnable'));
+    }
     const log = await differential(async (c, log) => {
       const endpoint = c === clients[0] ? cairn.endpoint : etcd.endpoint;
       const viaAuthorization = connectAuth(endpoint, 'authorization');
