@@ -52,6 +52,7 @@ const hasEtcd = (() => {
     ['range', 'grpc-js', ['--consistency', 's']],
     ['txn', 'h2', ['--txn-ops', '3']],
     ['mixed', 'h2', ['--read-ratio', '0.5']],
+    ['lease-keepalive', 'h2', []],
   ])('%s over %s %j', async (workload, transport, more) => {
     const r = await runBench(small(workload, '--transport', transport, ...more));
     expect(r.firstError).toBeUndefined();

@@ -11,6 +11,7 @@ export const COMPARE_WORKLOADS: Record<string, string[]> = {
   'range-serializable': ['range', '--consistency', 's'],
   txn: ['txn'],
   mixed: ['mixed'],
+  'lease-keepalive': ['lease-keepalive'],
 };
 export const DEFAULT_COMPARE_WORKLOADS = ['put', 'range', 'range-serializable', 'txn'];
 

@@ -29,7 +29,7 @@ export interface BenchOptions {
   transport: Transport;
 }
 
-export const WORKLOAD_NAMES = ['put', 'range', 'txn', 'mixed'] as const;
+export const WORKLOAD_NAMES = ['put', 'range', 'txn', 'mixed', 'lease-keepalive'] as const;
 
 export const DEFAULTS: Omit<BenchOptions, 'workload'> = {
   endpoints: ['127.0.0.1:2379'],

@@ -3,6 +3,7 @@
 // means adding a factory to WORKLOADS: a streaming workload opens its stream in newClient() and
 // lets issue() resolve on the round trip it measures (a keep-alive answered, an event received).
 import { Conn } from './conn';
+import { leaseKeepAliveWorkload } from './lease-workload';
 import { keyFor, keyIndex, makeValue } from './keys';
 import { BenchOptions } from './options';
 import { etcdType } from './proto';
@@ -118,6 +119,7 @@ export const WORKLOADS: Record<string, WorkloadFactory> = {
         unaryClient((seq) => (Math.random() < o.readRatio ? kv.range(conn, seq) : kv.put(conn, seq))),
     };
   },
+  'lease-keepalive': () => leaseKeepAliveWorkload(),
 };
 
 export function workloadFor(o: BenchOptions): Workload {

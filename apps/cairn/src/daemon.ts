@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGrpcServers } from '../../../libs/api/src';
+import { startGrpcServers, startMetricsServers } from '../../../libs/api/src';
 import { JwtTokenProvider, TokenProvider } from '../../../libs/auth/src';
 import { Member } from '../../../libs/server/src';
 import { loadClientTls } from './client-tls';
@@ -69,6 +69,10 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
     maxConcurrentStreams: config.maxConcurrentStreams,
   });
+  const metrics = await startMetricsServers(
+    member,
+    config.listenMetricsUrls.map((u) => ({ host: u.host, port: u.port })),
+  );
   logger.info('ready to serve client requests', {
     'member-id': member.identity.memberId.toString(16),
     'cluster-id': member.identity.clusterId.toString(16),
@@ -80,7 +84,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('received signal; shutting down', { signal });
-    await servers.close();
+    await Promise.all([servers.close(), metrics.close()]);
     await member.stop();
     logger.flush();
     process.exit(0);

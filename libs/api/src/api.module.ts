@@ -3,6 +3,7 @@ import { Logger, Member } from '../../server/src';
 import { AuthController } from './auth.controller';
 import { ClusterController } from './cluster.controller';
 import { KvController } from './kv.controller';
+import { LeaseController } from './lease.controller';
 import { MaintenanceController } from './maintenance.controller';
 import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
 
@@ -12,7 +13,7 @@ export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [KvController, MaintenanceController, ClusterController, AuthController],
+      controllers: [KvController, MaintenanceController, ClusterController, LeaseController, AuthController],
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

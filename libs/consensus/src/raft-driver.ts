@@ -49,6 +49,8 @@ export interface RaftDriverOptions {
   send?: (messages: Message[]) => void;
   /** Applied entries kept in the log before it is truncated. */
   snapshotEntries?: number;
+  /** This member became leader (true) or stopped being leader (false). */
+  onLeadershipChange?: (leading: boolean) => void;
   /** The driver failed (a write, fsync or apply threw) and stopped: entries in flight are lost to their callers. */
   onFailure?: (err: Error) => void;
   logger?: ConsensusLogger;
@@ -84,6 +86,7 @@ export class RaftDriver {
   private scheduled = false;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private leading = false;
   private failure: Error | undefined;
   private applied: bigint;
   private confState: ConfState;
@@ -327,6 +330,10 @@ export class RaftDriver {
       leader: lead.toString(16),
       state: StateType[state],
     });
+    if ((state === StateType.Leader) !== this.leading) {
+      this.leading = !this.leading;
+      this.opts.onLeadershipChange?.(this.leading);
+    }
     // Read rounds of a leader that lost its role may never be answered.
     if (lead === 0n || state !== StateType.Leader) {
       const err = new ProposalDroppedError('leader changed');

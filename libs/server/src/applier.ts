@@ -1,3 +1,4 @@
+import { Lessor } from '../../lease/src';
 import { EngineOp, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
 import { AuthStore, AuthStoreOp, SimpleTokenProvider } from '../../auth/src';
 import { AlarmStore } from './alarms';
@@ -7,6 +8,7 @@ import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import { AlarmType } from './etcd-types';
 import { InternalRequest } from './internal-request';
+import { applyLeaseGrant, applyLeaseRevoke } from './lease-apply';
 import * as pb from './etcd-types';
 
 export const APPLIED_INDEX_KEY = metaKey('applied-index');
@@ -37,7 +39,8 @@ export class Applier {
 
   constructor(
     private readonly store: MvccStore,
-    readonly alarms: AlarmStore = new AlarmStore(),
+    readonly alarms: AlarmStore,
+    readonly lessor: Lessor,
     readonly auth: AuthApplier = new AuthApplier(new AuthStore(), new SimpleTokenProvider(300_000)),
   ) {
     this.applied = decodeNumber(store.engine.get(APPLIED_INDEX_KEY));
@@ -60,6 +63,7 @@ export class Applier {
     this.store.flush([
       ...extraOps,
       ...this.alarms.takeOps(),
+      ...this.lessor.takeOps(),
       ...this.auth.store.takeOps().map(prefixAuthOp),
       { type: 'put', key: APPLIED_INDEX_KEY, value: encodeNumber(this.applied) },
     ]);
@@ -71,7 +75,10 @@ export class Applier {
       // With auth on, writes are checked against the auth store as it is now (etcd's authApplier).
       if (this.auth.store.enabled) this.auth.checkWrite(req);
       // While space is short, etcd's capped applier refuses what would add data.
-      if ((req.put || (req.txn && txnCost(req.txn) > 0)) && this.alarms.has(AlarmType.NOSPACE)) {
+      if (
+        (req.put || req.lease_grant || (req.txn && txnCost(req.txn) > 0)) &&
+        this.alarms.has(AlarmType.NOSPACE)
+      ) {
         return { error: Errors.noSpace() };
       }
       if (req.put) {
@@ -100,6 +107,8 @@ export class Applier {
         };
         return { response };
       }
+      if (req.lease_grant) return applyLeaseGrant(this.lessor, this.store, req.lease_grant);
+      if (req.lease_revoke) return applyLeaseRevoke(this.lessor, this.store, req.lease_revoke);
       const authResponse = this.auth.apply(req, index, this.store.revision);
       if (authResponse) return { response: authResponse };
       return { error: new Error('empty internal request') };

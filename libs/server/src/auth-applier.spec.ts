@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthStore, SimpleTokenProvider } from '../../auth/src';
+import { Lessor } from '../../lease/src';
 import { Engine, MvccStore } from '../../storage/src';
 import { AlarmStore } from './alarms';
 import { Applier } from './applier';
@@ -22,11 +23,9 @@ describe('AuthApplier in the apply loop', () => {
     engine = await Engine.open(dir);
     auth = new AuthStore();
     tokens = new SimpleTokenProvider(60_000);
-    const applier = new Applier(
-      await MvccStore.open(engine),
-      new AlarmStore(),
-      new AuthApplier(auth, tokens),
-    );
+    const store = await MvccStore.open(engine);
+    const lessor = await Lessor.load(engine, store, { minTtl: 1 });
+    const applier = new Applier(store, new AlarmStore(), lessor, new AuthApplier(auth, tokens));
     let index = 0;
     apply = (req) => {
       index += 1;

@@ -204,3 +204,5 @@ export interface HashResponse {
 export interface DefragmentResponse {
   header: ResponseHeader;
 }
+
+export * from './etcd-lease-types';

@@ -29,6 +29,8 @@ export interface InternalRequest {
   auth_role_delete?: auth.AuthRoleDeleteRequest;
   auth_user_list?: Record<string, never>;
   auth_role_list?: Record<string, never>;
+  lease_grant?: pb.LeaseGrantRequest;
+  lease_revoke?: pb.LeaseRevokeRequest;
 }
 
 function loadType(): protobuf.Type {

@@ -1,5 +1,6 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Lessor, minLeaseTtl } from '../../lease/src';
 import { Engine, MvccError, MvccStore } from '../../storage/src';
 import { AuthInfo, AuthStore, SimpleTokenProvider, TokenProvider } from '../../auth/src';
 import { AlarmStore, formatAlarm } from './alarms';
@@ -25,6 +26,7 @@ import {
 import { InternalRequest } from './internal-request';
 import { MemberAuth } from './member-auth';
 import { Logger, silentLogger } from './logger';
+import { MemberLeases } from './member-leases';
 import { Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
@@ -72,6 +74,8 @@ export class Member {
   private engineSize = { bytes: 0, at: -Infinity };
   /** The Auth service, token checks and the auth store. */
   readonly auth: MemberAuth;
+  /** The Lease service (see member-leases.ts). */
+  readonly leases: MemberLeases;
 
   private constructor(
     readonly config: MemberConfig,
@@ -82,10 +86,19 @@ export class Member {
     private readonly proposer: Proposer,
     private readonly logger: Logger,
     private readonly alarms: AlarmStore,
+    lessor: Lessor,
     authApplier: AuthApplier,
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
+    this.leases = new MemberLeases(
+      lessor,
+      proposer,
+      (rev) => this.header(rev),
+      identity.memberId,
+      logger,
+      (cost) => (this.overQuota(cost) ? this.refuseNoSpace() : undefined),
+    );
     this.auth = new MemberAuth(
       authApplier.store,
       authApplier.tokens,
@@ -106,15 +119,22 @@ export class Member {
       const identity = loadIdentity(engine) ?? (await bootstrapIdentity(engine, config));
       const attributes = await publishAttributes(engine, config);
       const alarms = await AlarmStore.load(engine);
+      const heartbeatIntervalMs = config.heartbeatIntervalMs ?? 100;
+      const electionTimeoutMs = config.electionTimeoutMs ?? 1000;
+      const lessor = await Lessor.load(engine, store, {
+        minTtl: minLeaseTtl(heartbeatIntervalMs, electionTimeoutMs),
+      });
       const tokens =
         config.tokenProvider ?? new SimpleTokenProvider((config.authTokenTtlSeconds ?? 300) * 1000);
       const authApplier = new AuthApplier(await loadAuthStore(engine), tokens);
-      const applier = new Applier(store, alarms, authApplier);
+      const applier = new Applier(store, alarms, lessor, authApplier);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         maxRequestBytes: config.maxRequestBytes,
-        heartbeatIntervalMs: config.heartbeatIntervalMs ?? 100,
-        electionTimeoutMs: config.electionTimeoutMs ?? 1000,
+        heartbeatIntervalMs,
+        electionTimeoutMs,
+        // Only the leader expires leases; a new one first gives each an election timeout more, as etcd.
+        onLeadershipChange: (leading) => (leading ? lessor.promote(electionTimeoutMs) : lessor.demote()),
         logger,
       });
       const member = new Member(
@@ -126,6 +146,7 @@ export class Member {
         proposer,
         logger,
         alarms,
+        lessor,
         authApplier,
       );
       if (config.autoCompaction) {
@@ -349,6 +370,7 @@ export class Member {
 
   async stop(): Promise<void> {
     this.autoCompactor?.stop();
+    this.leases.stop();
     this.auth.tokens.stop();
     await this.proposer.stop();
     await this.store.idle();

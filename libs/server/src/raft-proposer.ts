@@ -12,6 +12,8 @@ export interface RaftProposerOptions {
   maxRequestBytes: number;
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
+  /** This member became leader (true) or stopped being leader (false). */
+  onLeadershipChange?: (leading: boolean) => void;
   logger: Logger;
 }
 
@@ -67,6 +69,7 @@ export class RaftProposer implements Proposer {
       apply: (entries) => proposer.apply(entries),
       heartbeatMs: opts.heartbeatIntervalMs,
       electionMs: opts.electionTimeoutMs,
+      onLeadershipChange: opts.onLeadershipChange,
       // Accepted proposals wait for their apply, which will not come now.
       onFailure: () => proposer.failWaiters(),
       logger: opts.logger,

@@ -6,3 +6,4 @@ export { MvccStore, toKeyRange } from './mvcc';
 export type { LeaseLookup, FlushedBatch } from './mvcc';
 export { metaKey, encodeNumber, decodeNumber } from './encoding';
 export { Crc32c, crc32c } from './crc32c';
+export { keyString, keyBuffer } from './key-index';

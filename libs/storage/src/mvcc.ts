@@ -42,12 +42,14 @@ const META_REVISION = metaKey('revision');
 const META_COMPACT = metaKey('compact-scheduled');
 const META_COMPACT_DONE = metaKey('compact-finished');
 
-/** Tells the store which lease ids exist; the lessor implements it. */
+/** The store's view of the lessor: which lease ids exist, and which keys each one holds. */
 export interface LeaseLookup {
   exists(id: bigint): boolean;
+  /** A write moved `key` from lease `from` to lease `to` (0n: none); only called when they differ. */
+  keyLeaseChanged(key: string, from: bigint, to: bigint): void;
 }
 
-const NO_LEASES: LeaseLookup = { exists: () => false };
+const NO_LEASES: LeaseLookup = { exists: () => false, keyLeaseChanged: () => undefined };
 
 /** The revision range a write in progress reads and writes at (etcd's write txn). */
 class WriteTxn {
@@ -193,6 +195,14 @@ export class MvccStore {
   /** Reads at the current state (or the historical revision the request names). */
   range(req: RangeRequest): { revision: number; result: RangeResult } {
     return { revision: this.currentRev, result: this.rangeAt(req, this.currentRev) };
+  }
+
+  /** Visits every live key that is attached to a lease (the lessor re-attaches them at start). */
+  forEachLeasedKey(visit: (key: string, lease: bigint) => void): void {
+    this.index.forEachLive({ start: '', end: null }, this.currentRev, (key, entry) => {
+      if (entry.lease !== 0n) visit(key, entry.lease);
+      return true;
+    });
   }
 
   // ---- writes (called by the apply loop; effects stay pending until flush) ----
@@ -365,6 +375,8 @@ export class MvccStore {
     const prev = existing && (req.prevKv || req.ignoreValue) ? this.readOne(k, existing) : undefined;
     const value = req.ignoreValue ? prev!.value : (req.value ?? EMPTY);
     const lease = req.ignoreLease ? existing!.lease : (req.lease ?? 0n);
+    const prevLease = existing ? existing.lease : 0n;
+    if (lease !== prevLease) this.leases.keyLeaseChanged(k, prevLease, lease);
     const entry = this.writeRecord(tx, req.key, {
       tombstone: false,
       createRevision: existing ? existing.createRevision : tx.writeRev,
@@ -386,7 +398,8 @@ export class MvccStore {
       return true;
     });
     const prevKvs = req.prevKv ? this.readKeyValues(victims, false) : [];
-    for (const [key] of victims) {
+    for (const [key, victim] of victims) {
+      if (victim.lease !== 0n) this.leases.keyLeaseChanged(key, victim.lease, 0n);
       const keyBuf = keyBuffer(key);
       const entry = this.writeRecord(tx, keyBuf, {
         tombstone: true,

@@ -129,7 +129,7 @@ export class CairnConfig {
     (v) => `--metrics: unknown metrics level ${JSON.stringify(v)} (basic or extensive)`,
   )
   metrics!: 'basic' | 'extensive';
-  @NotSupportedYet() listenMetricsUrls!: ParsedUrl[];
+  @ServingUrls('bind') listenMetricsUrls!: ParsedUrl[];
 
   // ---- v2 proxy (never in Cairn)
   @NotSupportedYet() proxy!: string;

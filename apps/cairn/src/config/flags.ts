@@ -583,7 +583,6 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'listenMetricsUrls',
     default: [],
     helpDefault: '',
-    unsupported: 'a separate metrics listener is not implemented in Cairn yet',
     section: 'Profiling and Monitoring',
     usage: 'List of URLs to listen on for the metrics and health endpoints.',
   }),

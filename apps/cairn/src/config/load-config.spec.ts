@@ -169,6 +169,19 @@ describe('flag forms (Go flag syntax)', () => {
   });
 });
 
+describe('metrics listeners', () => {
+  it('--listen-metrics-urls takes plain http listeners', () => {
+    const c = load(['--listen-metrics-urls', 'http://127.0.0.1:2381,http://localhost:2382']);
+    expect(c.listenMetricsUrls.map((u) => u.url)).toEqual(['http://127.0.0.1:2381', 'http://localhost:2382']);
+  });
+  it('refuses https until TLS is implemented, and host names that cannot be bound', () => {
+    expect(failure(['--listen-metrics-urls', 'https://127.0.0.1:2381']).message).toMatch(
+      /TLS is not implemented/,
+    );
+    expect(failure(['--listen-metrics-urls', 'http://example.com:2381']).flag).toBe('listen-metrics-urls');
+  });
+});
+
 describe('derived values', () => {
   it('--name derives data dir and initial cluster as etcd does', () => {
     const c = load(['--name', 'n1', '--initial-advertise-peer-urls', 'http://10.0.0.1:2380']);
@@ -641,10 +654,6 @@ describe('flags parsed now, refused until implemented', () => {
     ['--peer-crl-file=/crl', /^--peer-crl-file=\/crl is not supported yet/],
     ['--peer-cert-allowed-cn=x', /^--peer-cert-allowed-cn=x is not supported yet/],
     ['--peer-cert-allowed-hostname=x', /^--peer-cert-allowed-hostname=x is not supported yet/],
-    [
-      '--listen-metrics-urls=http://127.0.0.1:2381',
-      /^--listen-metrics-urls=http:\/\/127.0.0.1:2381 is not supported yet/,
-    ],
     ['--enable-pprof', /^--enable-pprof=true is not supported yet/],
     ['--enable-v2', /^--enable-v2=true is not supported yet: Cairn serves only the etcd v3 API/],
     [

@@ -1,0 +1,122 @@
+import { ExpiryLoop, LeaseError, LeaseIdGenerator, Lessor, MAX_LEASE_TTL } from '../../lease/src';
+import { ApplyResult } from './applier';
+import { Errors } from './etcd-errors';
+import * as pb from './etcd-types';
+import { fromLeaseError } from './lease-apply';
+import { Logger } from './logger';
+import { Proposer } from './proposer';
+
+/** Bytes etcd charges a LeaseGrant against the quota (its leaseOverhead). */
+const LEASE_COST = 64;
+
+/**
+ * The Lease service of one member. Grants and revokes go through the log; keep-alives and
+ * TimeToLive are answered by the leader's lessor, which alone tracks expiry; the leader also
+ * proposes the revokes of leases that expire.
+ *
+ * On a follower, `renew` and `timeToLive` are what must reach the leader: they take and return
+ * plain values so that forwarding them is a thin layer (today a follower answers "no leader"
+ * until it learns to forward).
+ */
+export class MemberLeases {
+  private readonly ids: LeaseIdGenerator;
+  private readonly expiry: ExpiryLoop;
+
+  constructor(
+    readonly lessor: Lessor,
+    private readonly proposer: Proposer,
+    private readonly header: (revision?: number) => pb.ResponseHeader,
+    memberId: bigint,
+    private readonly logger: Logger,
+    /** The member's quota check: refuses (raising NOSPACE) a request of this many bytes over quota. */
+    private readonly checkQuota: (cost: number) => Promise<void> | undefined,
+  ) {
+    this.ids = new LeaseIdGenerator(memberId);
+    this.expiry = new ExpiryLoop(lessor, (expired) => this.revokeExpired(expired));
+  }
+
+  async grant(req: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
+    // etcd charges a grant its lease overhead against the quota.
+    await this.checkQuota(LEASE_COST);
+    if (Number(req.TTL ?? 0) > MAX_LEASE_TTL) throw Errors.leaseTtlTooLarge();
+    const id = BigInt(req.ID ?? 0);
+    // The id is chosen here, before proposing, so that every member grants the same lease.
+    const chosen = id !== 0n ? id : this.ids.next();
+    return this.propose({ lease_grant: { ID: chosen.toString(), TTL: String(req.TTL ?? 0) } });
+  }
+
+  revoke(req: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
+    return this.propose({ lease_revoke: { ID: BigInt(req.ID ?? 0).toString() } });
+  }
+
+  /** One keep-alive: renews the lease and answers its TTL; an unknown or expired lease gets TTL 0, as in etcd. */
+  async keepAlive(req: pb.LeaseKeepAliveRequest): Promise<pb.LeaseKeepAliveResponse> {
+    const id = BigInt(req.ID ?? 0);
+    const ttl = await this.renew(id);
+    return { header: this.header(), ID: id.toString(), TTL: String(ttl) };
+  }
+
+  /** Renews a lease at the leader: its TTL, or 0 if it does not exist (or just expired). */
+  async renew(id: bigint): Promise<number> {
+    if (!this.lessor.isPrimary) throw Errors.noLeader();
+    await this.caughtUp();
+    try {
+      return this.lessor.renew(id);
+    } catch (err) {
+      if (err instanceof LeaseError && err.code === 'not-found') return 0;
+      throw fromLeaseError(err);
+    }
+  }
+
+  async timeToLive(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
+    if (!this.lessor.isPrimary) throw Errors.noLeader();
+    await this.caughtUp();
+    const id = BigInt(req.ID ?? 0);
+    const found = this.lessor.timeToLive(id, !!req.keys);
+    const header = this.header();
+    // An unknown lease is not an error: etcd answers TTL -1.
+    if (!found) return { header, ID: id.toString(), TTL: '-1', grantedTTL: '0', keys: [] };
+    return {
+      header,
+      ID: id.toString(),
+      TTL: String(found.remaining),
+      grantedTTL: String(found.granted),
+      keys: found.keys,
+    };
+  }
+
+  /** LeaseLeases: this member's leases, answered locally as etcd does. */
+  leases(): pb.LeaseLeasesResponse {
+    return { header: this.header(), leases: this.lessor.list().map((id) => ({ ID: id.toString() })) };
+  }
+
+  stop(): void {
+    this.expiry.stop();
+  }
+
+  /** Proposes the revokes of expired leases (together: they share one event-loop turn). */
+  private revokeExpired(ids: bigint[]): void {
+    for (const id of ids) {
+      this.proposer.propose({ lease_revoke: { ID: id.toString() } }).then(
+        (r) =>
+          r.error &&
+          this.logger.debug('expired lease not revoked', { lease: id.toString(), error: String(r.error) }),
+        (err) =>
+          this.logger.debug('expired lease revoke failed', { lease: id.toString(), error: String(err) }),
+      );
+    }
+  }
+
+  /** As etcd's leader, answers from a lessor that has applied everything committed. */
+  private async caughtUp(): Promise<void> {
+    if (this.proposer.appliedIndex < this.proposer.commitIndex) await this.proposer.readIndex();
+  }
+
+  private async propose<T>(request: Parameters<Proposer['propose']>[0]): Promise<T> {
+    const result: ApplyResult = await this.proposer.propose(request);
+    if (result.error) throw result.error;
+    const res = result.response as { header: pb.ResponseHeader };
+    res.header = this.header(Number(res.header.revision));
+    return res as T;
+  }
+}
