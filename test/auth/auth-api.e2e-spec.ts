@@ -272,3 +272,50 @@ describe('the token metadata key', () => {
     expect(log[1].error).toEqual({ code: 16, details: 'etcdserver: invalid auth token' });
   });
 });
+
+describe('leases under auth', () => {
+  it('need write access to the keys a lease holds to attach or revoke it, as etcd checks', async () => {
+    const log = await differential(async (c, log) => {
+      await outcome(c.auth('UserAdd', { name: 'root', password: 'rootpw' }));
+      await outcome(c.auth('UserGrantRole', { user: 'root', role: 'root' }));
+      await outcome(c.auth('AuthEnable'));
+      const root = await login(c, 'root', 'rootpw');
+      await c.auth('UserAdd', { name: 'lu', password: 'pw' }, root);
+      await c.auth('RoleAdd', { name: 'lr' }, root);
+      const perm = { permType: 2, key: b('l/'), range_end: b('l0') };
+      await c.auth('RoleGrantPermission', { name: 'lr', perm }, root);
+      await c.auth('UserGrantRole', { user: 'lu', role: 'lr' }, root);
+      const lu = await login(c, 'lu', 'pw');
+      const held = { ID: '7001', TTL: 600 };
+      const empty = { ID: '7002', TTL: 600 };
+      await log(c.lease('LeaseGrant', held, root));
+      await log(c.lease('LeaseGrant', empty, lu));
+      await log(c.kv('Put', { key: b('secret'), value: b('s'), lease: held.ID }, root));
+      await log(c.kv('Put', { key: b('l/mine'), value: b('m'), lease: held.ID }, lu));
+      await log(c.kv('Put', { key: b('l/mine'), value: b('m'), lease: empty.ID }, lu));
+      await log(c.lease('LeaseRevoke', { ID: held.ID }, lu));
+      await log(c.lease('LeaseRevoke', { ID: held.ID }));
+      await log(c.lease('LeaseRevoke', { ID: empty.ID }, lu));
+      await log(c.lease('LeaseRevoke', { ID: held.ID }, root));
+      await log(c.kv('Range', { key: b('secret') }, root));
+    });
+    expect(log.filter((o) => o.error?.details === 'etcdserver: permission denied').length).toBe(2);
+    expect(log[log.length - 1].ok.count).toBe('0');
+  });
+
+  it('expire with auth on (the leader revokes as root)', async () => {
+    const remaining: number[] = [];
+    for (const c of clients) {
+      const root = await login(c, 'root', 'rootpw');
+      await c.lease('LeaseGrant', { ID: '7100', TTL: 2 }, root);
+      await c.kv('Put', { key: b('expiring'), value: b('x'), lease: '7100' }, root);
+      let count = 1;
+      for (let i = 0; i < 40 && count > 0; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        count = Number((await c.kv('Range', { key: b('expiring') }, root)).count);
+      }
+      remaining.push(count);
+    }
+    expect(remaining).toEqual([0, 0]);
+  });
+});

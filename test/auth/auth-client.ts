@@ -20,6 +20,7 @@ export interface AuthClient {
   auth: Call;
   kv: Call;
   maintenance: Call;
+  lease: Call;
   close(): void;
 }
 
@@ -41,11 +42,13 @@ export function connectAuth(endpoint: string, tokenKey = 'token'): AuthClient {
     new etcdserverpb.Auth(endpoint, creds),
     new etcdserverpb.KV(endpoint, creds),
     new etcdserverpb.Maintenance(endpoint, creds),
+    new etcdserverpb.Lease(endpoint, creds),
   ];
   return {
     auth: caller(clients[0], tokenKey),
     kv: caller(clients[1], tokenKey),
     maintenance: caller(clients[2], tokenKey),
+    lease: caller(clients[3], tokenKey),
     close: () => clients.forEach((c) => c.close()),
   };
 }

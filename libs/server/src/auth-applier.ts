@@ -5,19 +5,33 @@ import { InternalRequest } from './internal-request';
 
 const NONE = Buffer.alloc(0);
 
+/** The keys attached to a lease (none when it does not exist). */
+export type LeaseKeys = (id: bigint) => Buffer[];
+
 /** The auth part of the apply step: auth requests, and the permission checks of writes. */
 export class AuthApplier {
   constructor(
     readonly store: AuthStore,
     readonly tokens: TokenProvider,
+    private readonly leaseKeys: LeaseKeys = () => [],
   ) {}
 
   /** Refuses a write its proposer may not make, judged by the store as it is at apply time. */
   checkWrite(req: InternalRequest): void {
     const info = authInfoOf(req.auth_info);
-    if (req.put) checkPutAuth(this.store, info, req.put);
-    else if (req.delete_range) checkDeleteRangeAuth(this.store, info, req.delete_range);
+    if (req.put) {
+      checkPutAuth(this.store, info, req.put);
+      // etcd's checkLeasePuts: attaching a lease needs write access to the keys it holds already.
+      if (req.put.lease != null && BigInt(req.put.lease) !== 0n) this.checkLeaseKeys(info, req.put.lease);
+    } else if (req.delete_range) checkDeleteRangeAuth(this.store, info, req.delete_range);
     else if (req.txn) checkTxnAuth(this.store, info, req.txn);
+    // A revoke deletes the lease's keys. One without auth info is the leader's expiry, which etcd
+    // makes as root.
+    else if (req.lease_revoke && req.auth_info) this.checkLeaseKeys(info, req.lease_revoke.ID ?? 0);
+  }
+
+  private checkLeaseKeys(info: AuthInfo | undefined, id: string | number): void {
+    for (const key of this.leaseKeys(BigInt(id))) this.store.checkPut(info, key);
   }
 
   /**

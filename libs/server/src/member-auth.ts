@@ -11,6 +11,7 @@ import {
 import { toRequestAuthInfo } from './auth-applier';
 import { fromAuthError, fromAuthErrorRaw } from './auth-errors';
 import * as a from './auth-types';
+import { RequestAuthInfo } from './auth-types';
 import { InternalRequest } from './internal-request';
 
 /** gRPC metadata as handlers receive it (grpc-js Metadata). */
@@ -70,6 +71,15 @@ export class MemberAuth {
     const cn = call?.getAuthContext?.().sslPeerCertificate?.subject?.CN;
     const name = Array.isArray(cn) ? cn[0] : cn;
     return name ? { username: name, revision: this.store.revision } : undefined;
+  }
+
+  /**
+   * Who proposes a request whose rights the apply step checks even without a token (a lease
+   * revoke): nothing with auth off, otherwise the caller, anonymous when it sent no token.
+   */
+  proposerOf(meta: RequestMetadata | undefined, call?: RequestCall): RequestAuthInfo | undefined {
+    if (!this.store.enabled) return undefined;
+    return toRequestAuthInfo(this.infoFrom(meta, call) ?? { username: '', revision: 0 });
   }
 
   /** etcd's check for admin-only calls (membership): the root role, once auth is on. */

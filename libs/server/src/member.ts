@@ -126,7 +126,11 @@ export class Member {
       });
       const tokens =
         config.tokenProvider ?? new SimpleTokenProvider((config.authTokenTtlSeconds ?? 300) * 1000);
-      const authApplier = new AuthApplier(await loadAuthStore(engine), tokens);
+      const authApplier = new AuthApplier(
+        await loadAuthStore(engine),
+        tokens,
+        (id) => lessor.timeToLive(id, true)?.keys ?? [],
+      );
       const applier = new Applier(store, alarms, lessor, authApplier);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
