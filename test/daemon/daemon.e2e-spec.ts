@@ -87,19 +87,26 @@ describe('configuration errors stop the member before it touches the data dir', 
     );
   });
 
-  it('TLS flags and https URLs are refused as not supported yet', async () => {
-    await refused(['--cert-file', 'x'], /--cert-file.*not supported yet/);
-    await refused(['--key-file', 'x'], /--key-file.*not supported yet/);
-    await refused(['--auto-tls'], /--auto-tls.*not supported yet/);
+  it('peer TLS flags and https peer URLs are refused as not supported yet', async () => {
+    await refused(['--peer-cert-file', 'x'], /--peer-cert-file.*not supported yet/);
+    await refused(['--peer-auto-tls'], /--peer-auto-tls.*not supported yet/);
+    await refused(['--client-crl-file', 'x'], /--client-crl-file.*not supported yet/);
+    await refused(['--listen-peer-urls', 'https://127.0.0.1:1'], /https.*not supported yet/);
+  });
+
+  it('an https client URL without a certificate stops the member before it touches the data dir', async () => {
     const dataDir = join(tmp, 'data');
     const r = await runToExit('cairn', [
       '--data-dir',
       dataDir,
       '--listen-client-urls',
       'https://127.0.0.1:1',
+      '--advertise-client-urls',
+      'https://127.0.0.1:1',
     ]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/https.*not supported yet/);
+    expect(r.stderr).toMatch(/TLS key\/cert \(--cert-file, --key-file\) must be provided for client url/);
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('the same flag errors stop etcd too (parity of the refusal, not of the text)', async () => {

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGrpcServers, startMetricsServers } from '../../../libs/api/src';
+import { JwtTokenProvider, TokenProvider } from '../../../libs/auth/src';
 import { Member } from '../../../libs/server/src';
+import { loadClientTls } from './client-tls';
 import { CairnConfig, exitOnConfigError, formatConfigHelp, formatVersion, loadConfig } from './config';
 import { Logger, createLogger } from './logging';
 
@@ -31,6 +33,8 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     'data-dir': config.dataDir,
     'listen-client-urls': config.listenClientUrls.map((u) => u.url),
   });
+  // Certificates are checked before anything starts: a bad one stops the member with the reason.
+  const tls = await loadClientTls(config, logger);
   const member = await Member.start({
     name: config.name,
     dataDir: config.dataDir,
@@ -49,10 +53,19 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     autoCompaction: config.autoCompaction,
     quotaBytes: config.quotaBytes,
     watchProgressNotifyIntervalMs: config.experimentalWatchProgressNotifyIntervalMs,
+    tokenProvider: tokenProvider(config),
+    authTokenTtlSeconds: config.authTokenTtlSeconds,
+    bcryptCost: config.bcryptCost,
+    clientCertAuth: config.clientCertAuth && tls !== undefined,
     logger,
   });
   const servers = await startGrpcServers(member, {
-    listeners: config.listenClientUrls.map((u) => ({ host: u.host, port: u.port })),
+    listeners: config.listenClientUrls.map((u) => ({
+      host: u.host,
+      port: u.port,
+      tls: u.scheme === 'https',
+    })),
+    tls,
     limits: { maxTxnOps: config.maxTxnOps, maxRequestBytes: config.maxRequestBytes },
     logger,
     keepaliveMinTimeMs: config.grpcKeepaliveMinTimeMs,
@@ -82,4 +95,11 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** --auth-token jwt,...: the keys are read (and checked) at start; simple tokens are the member's default. */
+function tokenProvider(config: CairnConfig): TokenProvider | undefined {
+  const spec = config.authTokenSpec;
+  if (spec.type === 'simple') return undefined;
+  return JwtTokenProvider.fromFiles(spec.signMethod, spec.publicKeyFile, spec.privateKeyFile, spec.ttlMs);
 }

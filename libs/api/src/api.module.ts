@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Logger, Member } from '../../server/src';
+import { AuthController } from './auth.controller';
 import { ClusterController } from './cluster.controller';
 import { KvController } from './kv.controller';
 import { LeaseController } from './lease.controller';
@@ -13,7 +14,14 @@ export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [KvController, MaintenanceController, ClusterController, LeaseController, WatchController],
+      controllers: [
+        KvController,
+        MaintenanceController,
+        ClusterController,
+        LeaseController,
+        WatchController,
+        AuthController,
+      ],
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

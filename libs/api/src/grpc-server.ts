@@ -10,12 +10,25 @@ import { GRPC_OVERHEAD_BYTES, Limits } from './tokens';
 export interface ClientListener {
   host: string;
   port: number;
+  /** An https:// listener: served with `GrpcServerOptions.tls`. */
+  tls?: boolean;
+}
+
+/** Client TLS material, already read and checked by the daemon. */
+export interface ClientTls {
+  cert: Buffer;
+  key: Buffer;
+  /** CA bundle for client certificates. */
+  ca?: Buffer;
+  /** --client-cert-auth: refuse clients without a certificate signed by `ca`. */
+  clientCertAuth: boolean;
 }
 
 export interface GrpcServerOptions {
   listeners: ClientListener[];
   limits: Limits;
   logger: Logger;
+  tls?: ClientTls;
   keepaliveMinTimeMs?: number;
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
@@ -50,6 +63,7 @@ export async function startGrpcServers(
           logger: nestLogger(opts.logger),
           options: {
             url: `${host}:${l.port}`,
+            credentials: credentialsFor(l, opts.tls),
             package: ['etcdserverpb'],
             protoPath: ['etcdserverpb/rpc.proto'],
             loader: LOADER_OPTIONS,
@@ -68,6 +82,17 @@ export async function startGrpcServers(
     throw err;
   }
   return { close: async () => void (await Promise.all(apps.map((a) => a.close()))) };
+}
+
+/** TLS for an https:// listener (never plain text in its place), insecure for http://. */
+function credentialsFor(l: ClientListener, tls: ClientTls | undefined): grpc.ServerCredentials {
+  if (!l.tls) return grpc.ServerCredentials.createInsecure();
+  if (!tls) throw new Error(`no TLS certificate for the https listener ${l.host}:${l.port}`);
+  return grpc.ServerCredentials.createSsl(
+    tls.ca ?? null,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    tls.clientCertAuth,
+  );
 }
 
 function channelOptions(opts: GrpcServerOptions): Record<string, number> {

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Member, pb } from '../../server/src';
+import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER, LIMITS, Limits } from './tokens';
 import { checkDeleteRange, checkPut, checkRange, checkTxn } from './validation';
 
@@ -13,27 +13,31 @@ export class KvController {
   ) {}
 
   @GrpcMethod('KV', 'Range')
-  range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
+  range(req: pb.RangeRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.RangeResponse> {
     checkRange(req);
-    return this.member.range(req);
+    return this.member.range(req, this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'Put')
-  put(req: pb.PutRequest): Promise<pb.PutResponse> {
+  put(req: pb.PutRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.PutResponse> {
     checkPut(req);
-    return this.member.put(req);
+    return this.member.put(req, this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'DeleteRange')
-  deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
+  deleteRange(
+    req: pb.DeleteRangeRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.DeleteRangeResponse> {
     checkDeleteRange(req);
-    return this.member.deleteRange(req);
+    return this.member.deleteRange(req, this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'Txn')
-  txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
+  txn(req: pb.TxnRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.TxnResponse> {
     checkTxn(req, this.limits.maxTxnOps);
-    return this.member.txn(req);
+    return this.member.txn(req, this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'Compact')

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
-import { Member, pb } from '../../server/src';
+import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
 /** The server side of a bidirectional call, as grpc-js hands it over. */
@@ -24,8 +24,12 @@ export class LeaseController {
   }
 
   @GrpcMethod('Lease', 'LeaseRevoke')
-  revoke(req: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
-    return this.member.leases.revoke(req);
+  revoke(
+    req: pb.LeaseRevokeRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.LeaseRevokeResponse> {
+    return this.member.leases.revoke(req, this.member.auth.proposerOf(meta, call));
   }
 
   @GrpcMethod('Lease', 'LeaseTimeToLive')

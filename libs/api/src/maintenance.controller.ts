@@ -1,11 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
-import { Member, pb } from '../../server/src';
+import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
 /** The part of a server-streaming call the snapshot stream paces itself on. */
-interface WritableCall {
+interface WritableCall extends RequestCall {
   writableNeedDrain?: boolean;
   once(event: string, listener: () => void): unknown;
   off(event: string, listener: () => void): unknown;
@@ -27,17 +27,20 @@ export class MaintenanceController {
   }
 
   @GrpcMethod('Maintenance', 'Hash')
-  hash(): Promise<pb.HashResponse> {
+  hash(_req: unknown, meta?: RequestMetadata, call?: RequestCall): Promise<pb.HashResponse> {
+    this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.hash();
   }
 
   @GrpcMethod('Maintenance', 'HashKV')
-  hashKV(req: pb.HashKVRequest): Promise<pb.HashKVResponse> {
+  hashKV(req: pb.HashKVRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.HashKVResponse> {
+    this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.hashKV(req);
   }
 
   @GrpcMethod('Maintenance', 'Defragment')
-  defragment(): Promise<pb.DefragmentResponse> {
+  defragment(_req: unknown, meta?: RequestMetadata, call?: RequestCall): Promise<pb.DefragmentResponse> {
+    this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.defragment();
   }
 
@@ -52,8 +55,15 @@ export class MaintenanceController {
    * cancelled call stops the scan and releases its iterator.
    */
   @GrpcMethod('Maintenance', 'Snapshot')
-  snapshot(_req: unknown, _meta: unknown, call?: WritableCall): Observable<pb.SnapshotResponse> {
+  snapshot(_req: unknown, meta?: RequestMetadata, call?: WritableCall): Observable<pb.SnapshotResponse> {
+    // etcd 3.4 refuses a non-root caller on the stream, not when the call starts.
     return new Observable<pb.SnapshotResponse>((subscriber) => {
+      try {
+        this.member.auth.checkMaintenanceAdmin(meta, call);
+      } catch (err) {
+        subscriber.error(err);
+        return;
+      }
       let stopped = false;
       let wake: (() => void) | undefined;
       const stream = this.member.snapshot();

@@ -1,6 +1,9 @@
 import { Lessor } from '../../lease/src';
 import { EngineOp, MvccEvent, MvccStore, encodeNumber, metaKey, decodeNumber } from '../../storage/src';
+import { AuthStore, AuthStoreOp, SimpleTokenProvider } from '../../auth/src';
 import { AlarmStore } from './alarms';
+import { AuthApplier } from './auth-applier';
+import { fromAuthError } from './auth-errors';
 import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import { AlarmType } from './etcd-types';
@@ -9,6 +12,8 @@ import { applyLeaseGrant, applyLeaseRevoke } from './lease-apply';
 import * as pb from './etcd-types';
 
 export const APPLIED_INDEX_KEY = metaKey('applied-index');
+/** The auth store's records live under this prefix. */
+export const AUTH_PREFIX = metaKey('auth/');
 
 /** What applying one request produced: a response, or the error to return to its client. */
 export interface ApplyResult {
@@ -41,6 +46,7 @@ export class Applier {
     private readonly store: MvccStore,
     readonly alarms: AlarmStore,
     readonly lessor: Lessor,
+    readonly auth: AuthApplier = new AuthApplier(new AuthStore(), new SimpleTokenProvider(300_000)),
   ) {
     this.applied = decodeNumber(store.engine.get(APPLIED_INDEX_KEY));
   }
@@ -56,21 +62,24 @@ export class Applier {
         results.push({ error: new Error(`entry ${index} already applied`) });
         continue;
       }
-      results.push(request ? this.applyOne(request) : {});
+      results.push(request ? this.applyOne(request, index) : {});
       this.applied = index;
     }
     const { events } = this.store.flush([
       ...extraOps,
       ...this.alarms.takeOps(),
       ...this.lessor.takeOps(),
+      ...this.auth.store.takeOps().map(prefixAuthOp),
       { type: 'put', key: APPLIED_INDEX_KEY, value: encodeNumber(this.applied) },
     ]);
     if (events.length > 0) this.publish?.(events, this.store.revision);
     return results;
   }
 
-  private applyOne(req: InternalRequest): ApplyResult {
+  private applyOne(req: InternalRequest, index: number): ApplyResult {
     try {
+      // With auth on, writes are checked against the auth store as it is now (etcd's authApplier).
+      if (this.auth.store.enabled) this.auth.checkWrite(req);
       // While space is short, etcd's capped applier refuses what would add data.
       if (
         (req.put || req.lease_grant || (req.txn && txnCost(req.txn) > 0)) &&
@@ -106,11 +115,18 @@ export class Applier {
       }
       if (req.lease_grant) return applyLeaseGrant(this.lessor, this.store, req.lease_grant);
       if (req.lease_revoke) return applyLeaseRevoke(this.lessor, this.store, req.lease_revoke);
+      const authResponse = this.auth.apply(req, index, this.store.revision);
+      if (authResponse) return { response: authResponse };
       return { error: new Error('empty internal request') };
     } catch (err) {
-      return { error: fromMvccError(err) };
+      return { error: fromAuthError(fromMvccError(err)) };
     }
   }
+}
+
+function prefixAuthOp(op: AuthStoreOp): EngineOp {
+  const key = Buffer.concat([AUTH_PREFIX, Buffer.from(op.key, 'utf8')]);
+  return op.type === 'put' ? { type: 'put', key, value: op.value } : { type: 'del', key };
 }
 
 /** Bytes etcd charges a key-value against the quota on top of its request (etcd's kvOverhead). */

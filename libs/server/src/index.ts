@@ -7,3 +7,5 @@ export type { AutoCompactionPolicy } from './auto-compactor';
 export { computeClusterId, computeMemberId } from './identity';
 export { parseSnapshot, SNAPSHOT_CHUNK_BYTES } from './snapshot';
 export type { LeaderCallHandler } from './proposer';
+export type * as authpb from './auth-types';
+export type { MemberAuth, RequestCall, RequestMetadata } from './member-auth';

@@ -1,6 +1,7 @@
 import * as protobuf from 'protobufjs';
 import { CAIRN_PROTO_DIR, ETCD_PROTO_DIR } from './proto-path';
 import * as pb from './etcd-types';
+import type * as auth from './auth-types';
 
 /** A request as it travels through the log: one etcd write, plus the proposer's id for it. */
 export interface InternalRequest {
@@ -11,6 +12,23 @@ export interface InternalRequest {
   txn?: pb.TxnRequest;
   compaction?: pb.CompactionRequest;
   alarm?: pb.AlarmRequest;
+  auth_info?: auth.RequestAuthInfo;
+  auth_enable?: Record<string, never>;
+  auth_disable?: Record<string, never>;
+  authenticate?: auth.InternalAuthenticateRequest;
+  auth_user_add?: auth.InternalUserAddRequest;
+  auth_user_delete?: auth.AuthUserDeleteRequest;
+  auth_user_change_password?: auth.InternalUserChangePasswordRequest;
+  auth_user_grant_role?: auth.AuthUserGrantRoleRequest;
+  auth_user_get?: auth.AuthUserGetRequest;
+  auth_user_revoke_role?: auth.AuthUserRevokeRoleRequest;
+  auth_role_add?: auth.AuthRoleAddRequest;
+  auth_role_grant_permission?: auth.AuthRoleGrantPermissionRequest;
+  auth_role_get?: auth.AuthRoleGetRequest;
+  auth_role_revoke_permission?: auth.AuthRoleRevokePermissionRequest;
+  auth_role_delete?: auth.AuthRoleDeleteRequest;
+  auth_user_list?: Record<string, never>;
+  auth_role_list?: Record<string, never>;
   lease_grant?: pb.LeaseGrantRequest;
   lease_revoke?: pb.LeaseRevokeRequest;
   member_attributes?: MemberAttributesRequest;

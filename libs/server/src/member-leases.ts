@@ -4,6 +4,7 @@ import { EtcdError, Errors } from './etcd-errors';
 import * as pb from './etcd-types';
 import { fromLeaseError } from './lease-apply';
 import { Logger } from './logger';
+import { RequestAuthInfo } from './auth-types';
 import { Proposer } from './proposer';
 
 /** Bytes etcd charges a LeaseGrant against the quota (its leaseOverhead). */
@@ -67,8 +68,10 @@ export class MemberLeases {
     return this.propose({ lease_grant: { ID: chosen.toString(), TTL: String(req.TTL ?? 0) } });
   }
 
-  revoke(req: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
-    return this.propose({ lease_revoke: { ID: BigInt(req.ID ?? 0).toString() } });
+  /** `auth`: who revokes, with auth on; the apply step checks it may delete the lease's keys. */
+  revoke(req: pb.LeaseRevokeRequest, auth?: RequestAuthInfo): Promise<pb.LeaseRevokeResponse> {
+    const lease_revoke = { ID: BigInt(req.ID ?? 0).toString() };
+    return this.propose(auth ? { lease_revoke, auth_info: auth } : { lease_revoke });
   }
 
   /** One keep-alive: renews the lease and answers its TTL; an unknown or expired lease gets TTL 0, as in etcd. */

@@ -2,8 +2,12 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lessor, minLeaseTtl } from '../../lease/src';
 import { Engine, MvccError, MvccStore } from '../../storage/src';
+import { AuthInfo, AuthStore, SimpleTokenProvider, TokenProvider } from '../../auth/src';
 import { AlarmStore, formatAlarm } from './alarms';
-import { Applier, ApplyResult, putCost, txnCost } from './applier';
+import { AUTH_PREFIX, Applier, ApplyResult, putCost, txnCost } from './applier';
+import { AuthApplier, toRequestAuthInfo } from './auth-applier';
+import { checkTxnAuth } from './auth-checks';
+import { fromAuthError } from './auth-errors';
 import { AutoCompactor, AutoCompactionPolicy } from './auto-compactor';
 import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
@@ -12,6 +16,7 @@ import { AlarmAction, AlarmType } from './etcd-types';
 import { Identity, MemberAttributes, loadAttributes, loadIdentity, saveAttributes } from './identity';
 import { InternalRequest } from './internal-request';
 import { bootstrap } from './bootstrap';
+import { MemberAuth } from './member-auth';
 import { Logger, silentLogger } from './logger';
 import { MemberLeases } from './member-leases';
 import { ClusterMember, Membership } from './membership';
@@ -51,6 +56,13 @@ export interface MemberConfig {
   quotaBytes?: number | null;
   /** etcd's --experimental-watch-progress-notify-interval (ms; 0 = never). */
   watchProgressNotifyIntervalMs?: number;
+  /** --auth-token: how logins get tokens; default simple tokens living --auth-token-ttl. */
+  tokenProvider?: TokenProvider;
+  /** --auth-token-ttl in seconds, for the default simple tokens. */
+  authTokenTtlSeconds?: number;
+  bcryptCost?: number;
+  /** --client-cert-auth on a TLS listener: a verified client certificate's CN names the user. */
+  clientCertAuth?: boolean;
   logger?: Logger;
 }
 
@@ -66,6 +78,8 @@ export class Member {
   private readonly memberIdText: string;
   // RocksDB's size estimate asks the engine for two properties: refreshed at most every 100 ms.
   private engineSize = { bytes: 0, at: -Infinity };
+  /** The Auth service, token checks and the auth store. */
+  readonly auth: MemberAuth;
   /** The Lease service (see member-leases.ts). */
   readonly leases: MemberLeases;
   private stopping = false;
@@ -83,6 +97,7 @@ export class Member {
     private readonly alarms: AlarmStore,
     private readonly membership: Membership,
     lessor: Lessor,
+    authApplier: AuthApplier,
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
@@ -99,6 +114,14 @@ export class Member {
     this.watchHub = new WatchHub(store, {
       onError: (err) => logger.error('watch catch-up failed', { error: String(err) }),
     });
+    this.auth = new MemberAuth(
+      authApplier.store,
+      authApplier.tokens,
+      (req) => this.write(req),
+      () => this.proposer.readIndex(),
+      config.bcryptCost,
+      config.clientCertAuth,
+    );
   }
 
   static async start(config: MemberConfig): Promise<Member> {
@@ -123,7 +146,14 @@ export class Member {
       const lessor = await Lessor.load(engine, store, {
         minTtl: minLeaseTtl(heartbeatIntervalMs, electionTimeoutMs),
       });
-      const applier = new Applier(store, alarms, lessor);
+      const tokens =
+        config.tokenProvider ?? new SimpleTokenProvider((config.authTokenTtlSeconds ?? 300) * 1000);
+      const authApplier = new AuthApplier(
+        await loadAuthStore(engine),
+        tokens,
+        (id) => lessor.timeToLive(id, true)?.keys ?? [],
+      );
+      const applier = new Applier(store, alarms, lessor, authApplier);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         clusterId: identity.clusterId,
@@ -151,6 +181,7 @@ export class Member {
         alarms,
         membership,
         lessor,
+        authApplier,
       );
       proposer.onLeaderCall(PROMOTE_CALL, (payload) => member.promoteOnLeader(payload));
       member.publish();
@@ -179,9 +210,11 @@ export class Member {
     };
   }
 
-  async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
+  async range(req: pb.RangeRequest, auth?: AuthInfo): Promise<pb.RangeResponse> {
     if (!req.serializable && this.proposer.isLearner) throw Errors.notSupportedForLearner();
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
+    if (this.auth.store.enabled)
+      this.checkAuth(() => this.auth.store.checkRange(auth, req.key, req.range_end));
     try {
       const { revision, result } = this.store.range(convert.rangeRequest(req));
       const res = convert.rangeResponse(result, revision);
@@ -207,22 +240,25 @@ export class Member {
     return this.turn;
   }
 
-  async put(req: pb.PutRequest): Promise<pb.PutResponse> {
+  /** `auth`: who sent it (auth on); its permissions are checked when the write is applied. */
+  async put(req: pb.PutRequest, auth?: AuthInfo): Promise<pb.PutResponse> {
     if (this.overQuota(putCost(req))) await this.refuseNoSpace();
-    return this.write({ put: req });
+    return this.write(auth ? { put: req, auth_info: toRequestAuthInfo(auth) } : { put: req });
   }
 
-  async deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
-    return this.write({ delete_range: convert.asLogged(req) });
+  async deleteRange(req: pb.DeleteRangeRequest, auth?: AuthInfo): Promise<pb.DeleteRangeResponse> {
+    const delete_range = convert.asLogged(req);
+    return this.write(auth ? { delete_range, auth_info: toRequestAuthInfo(auth) } : { delete_range });
   }
 
-  async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
+  async txn(req: pb.TxnRequest, auth?: AuthInfo): Promise<pb.TxnResponse> {
     // etcd checks every txn, read-only ones too (their cost is 0).
     if (this.overQuota(txnCost(req))) await this.refuseNoSpace();
     if (this.proposer.isLearner && !isSerializableTxn(req)) throw Errors.notSupportedForLearner();
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
+      if (this.auth.store.enabled) this.checkAuth(() => checkTxnAuth(this.auth.store, auth, req));
       try {
         const { revision, result } = this.store.txn(convert.txnRequest(req));
         const res = convert.txnResponse(result, revision);
@@ -232,7 +268,17 @@ export class Member {
         throw fromMvccError(err);
       }
     }
-    return this.write({ txn: convert.txnAsLogged(req) });
+    const txn = convert.txnAsLogged(req);
+    return this.write(auth ? { txn, auth_info: toRequestAuthInfo(auth) } : { txn });
+  }
+
+  /** Runs an auth store check, answering its refusal as etcd does. */
+  private checkAuth(check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      throw fromAuthError(err);
+    }
   }
 
   async compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {
@@ -469,6 +515,7 @@ export class Member {
     this.autoCompactor?.stop();
     this.leases.stop();
     this.watchHub.close();
+    this.auth.tokens.stop();
     await this.proposer.stop();
     await this.store.idle();
     await this.engine.close();
@@ -500,6 +547,17 @@ function toPbMember(m: ClusterMember): pb.Member {
     clientURLs: m.clientUrls,
     isLearner: !!m.isLearner,
   };
+}
+
+/** The auth store as persisted under its prefix. */
+async function loadAuthStore(engine: Engine): Promise<AuthStore> {
+  const records: [string, Buffer][] = [];
+  const end = Buffer.concat([AUTH_PREFIX.subarray(0, -1), Buffer.from('0')]); // '0' follows '/'
+  for await (const chunk of engine.scan(AUTH_PREFIX, end)) {
+    for (const [key, value] of chunk)
+      records.push([key.subarray(AUTH_PREFIX.length).toString('utf8'), value]);
+  }
+  return AuthStore.fromRecords(records);
 }
 
 function prepareDataDir(dataDir: string, dbDir: string): void {

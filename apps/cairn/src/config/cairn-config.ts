@@ -3,11 +3,14 @@
 // Decorators carry the validation; validators.ts holds etcd's cross-flag rules.
 import 'reflect-metadata';
 import { IsBoolean, IsString } from 'class-validator';
+import { AuthTokenSpec } from './auth-token';
 import { AutoCompaction } from './compaction';
 import { InitialCluster, ParsedUrl } from './urls';
 import {
   AdvertiseClientUrlsRequired,
   AtLeast,
+  AuthTokenOption,
+  BcryptCost,
   CompactionRetention,
   ElectionRule,
   HeartbeatRule,
@@ -53,7 +56,7 @@ export class CairnConfig {
   @ElectionRule() electionTimeoutMs!: number;
   @IsBoolean() initialElectionTickAdvance!: boolean;
   @ServingUrls('bind') listenPeerUrls!: ParsedUrl[];
-  @ServingUrls('bind') listenClientUrls!: ParsedUrl[];
+  @ServingUrls('bind', { tls: true }) listenClientUrls!: ParsedUrl[];
   @AtLeast(0) maxSnapshots!: number;
   @AtLeast(0) maxWals!: number;
   /** As given: 0 = default 2 GiB, negative = no quota. See `quotaBytes`. */
@@ -77,7 +80,7 @@ export class CairnConfig {
   initialClusterState!: 'new' | 'existing';
   @IsString() initialClusterToken!: string;
   @AdvertiseClientUrlsRequired()
-  @ServingUrls('advertise')
+  @ServingUrls('advertise', { tls: true })
   advertiseClientUrls!: ParsedUrl[];
   @NotSupportedYet() discovery!: string;
   @NotSupportedYet() discoveryFallback!: string;
@@ -92,14 +95,14 @@ export class CairnConfig {
   @CompactionRetention() autoCompactionRetention!: string;
   @NotSupportedYet() enableV2!: boolean;
 
-  // ---- security (TLS: all refused unless left at default)
-  @NotSupportedYet() certFile!: string;
-  @NotSupportedYet() keyFile!: string;
-  @NotSupportedYet() clientCertAuth!: boolean;
+  // ---- security (client TLS; CRLs, allowed hostnames, cipher suites and peer TLS refused for now)
+  @IsString() certFile!: string;
+  @IsString() keyFile!: string;
+  @IsBoolean() clientCertAuth!: boolean;
   @NotSupportedYet() clientCrlFile!: string;
   @NotSupportedYet() clientCertAllowedHostname!: string;
-  @NotSupportedYet() trustedCaFile!: string;
-  @NotSupportedYet() autoTls!: boolean;
+  @IsString() trustedCaFile!: string;
+  @IsBoolean() autoTls!: boolean;
   @NotSupportedYet() peerCertFile!: string;
   @NotSupportedYet() peerKeyFile!: string;
   @NotSupportedYet() peerClientCertAuth!: boolean;
@@ -114,8 +117,9 @@ export class CairnConfig {
   hostWhitelist!: string[];
 
   // ---- auth
-  @NotSupportedYet() authToken!: string;
-  @NotSupportedYet() bcryptCost!: number;
+  /** As given; resolved in `authTokenSpec`. */
+  @AuthTokenOption() authToken!: string;
+  @BcryptCost() bcryptCost!: number;
   @AtLeast(0) authTokenTtlSeconds!: number;
 
   // ---- profiling and monitoring
@@ -158,6 +162,8 @@ export class CairnConfig {
   quotaBytes!: number | null;
   /** null when --auto-compaction-retention is 0. */
   autoCompaction!: AutoCompaction | null;
+  /** --auth-token parsed. */
+  authTokenSpec!: AuthTokenSpec;
   /** The config file the values came from ('' when from flags and environment). */
   configFile!: string;
   /** Things the member should log at start (ignored flags, unknown env vars, quota above 8 GiB, ...). */

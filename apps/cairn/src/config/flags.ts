@@ -49,7 +49,8 @@ export interface FlagSpec {
   readonly hidden?: boolean;
 }
 
-const TLS = 'TLS is not implemented in Cairn yet';
+const TLS =
+  'only client TLS (--cert-file, --key-file, --trusted-ca-file, --client-cert-auth, --auto-tls) is implemented in Cairn yet';
 const DISCOVERY = 'discovery bootstrap is not implemented in Cairn yet; use --initial-cluster';
 const PROXY = "etcd's v2 proxy is not part of Cairn";
 
@@ -358,7 +359,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'certFile',
     default: '',
-    unsupported: TLS,
     fileKey: 'client-transport-security.cert-file',
     section: 'Security',
     usage: 'Path to the client server TLS cert file.',
@@ -368,7 +368,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'keyFile',
     default: '',
-    unsupported: TLS,
     fileKey: 'client-transport-security.key-file',
     section: 'Security',
     usage: 'Path to the client server TLS key file.',
@@ -378,7 +377,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     key: 'clientCertAuth',
     default: false,
-    unsupported: TLS,
     fileKey: 'client-transport-security.client-cert-auth',
     section: 'Security',
     usage: 'Enable client cert authentication.',
@@ -408,7 +406,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'trustedCaFile',
     default: '',
-    unsupported: TLS,
     fileKey: 'client-transport-security.trusted-ca-file',
     section: 'Security',
     usage: 'Path to the client server TLS trusted CA cert file.',
@@ -418,7 +415,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     key: 'autoTls',
     default: false,
-    unsupported: TLS,
     fileKey: 'client-transport-security.auto-tls',
     section: 'Security',
     usage: 'Client TLS using generated certificates.',
@@ -542,7 +538,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'authToken',
     default: 'simple',
-    unsupported: 'only --auth-token=simple is implemented in Cairn yet',
     section: 'Auth',
     usage: "Specify a v3 authentication token type and its options ('simple' or 'jwt').",
   }),
@@ -551,7 +546,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'uint',
     key: 'bcryptCost',
     default: 10,
-    unsupported: 'Cairn hashes passwords with the default bcrypt cost only, for now',
     section: 'Auth',
     usage:
       'Specify the cost / strength of the bcrypt algorithm for hashing auth passwords. Valid values are between 4 and 31.',

@@ -159,7 +159,7 @@ describe('flag forms (Go flag syntax)', () => {
     expect(failure(['--foo', '--help']).message).toBe('flag provided but not defined: -foo');
     expect(formatConfigHelp()).toContain("--data-dir '${name}.cairn'");
     expect(formatConfigHelp()).toContain("--heartbeat-interval '100'");
-    expect(formatConfigHelp()).toMatch(/--cert-file ''\n.*not supported yet/);
+    expect(formatConfigHelp()).toMatch(/--peer-cert-file ''\n.*not supported yet/);
   });
 
   it('ignored legacy flags are accepted with a warning', () => {
@@ -399,7 +399,7 @@ describe('config file', () => {
     ['listen-client-urls: foo', /^unexpected error setting up listen-client-urls: URL scheme must be http/],
     ['initial-cluster-state: foo', /^unexpected clusterState "foo"$/],
     ['heartbeat-interval: [1', /^error converting YAML to JSON/],
-    ['client-transport-security:\n  cert-file: /x.pem', /^--cert-file=\/x.pem is not supported yet/],
+    ['peer-transport-security:\n  cert-file: /x.pem', /^--peer-cert-file=\/x.pem is not supported yet/],
   ])('rejects %s', (yaml, message) => {
     expect(failure(['--config-file', yamlFile(yaml + '\n')]).message).toMatch(message);
   });
@@ -591,13 +591,56 @@ describe('initial cluster checks (etcdserver VerifyBootstrap)', () => {
   });
 });
 
+describe('client TLS flags', () => {
+  it('accepts https client URLs and the client TLS files', () => {
+    const c = load([
+      '--listen-client-urls=https://127.0.0.1:2379,http://127.0.0.1:2378',
+      '--advertise-client-urls=https://127.0.0.1:2379',
+      '--cert-file=/c.pem',
+      '--key-file=/k.pem',
+      '--trusted-ca-file=/ca.pem',
+      '--client-cert-auth',
+    ]);
+    expect(c.listenClientUrls.map((u) => u.url)).toEqual(['http://127.0.0.1:2378', 'https://127.0.0.1:2379']);
+    expect([c.certFile, c.keyFile, c.trustedCaFile, c.clientCertAuth]).toEqual([
+      '/c.pem',
+      '/k.pem',
+      '/ca.pem',
+      true,
+    ]);
+  });
+});
+
+describe('auth flags', () => {
+  it('parses a jwt --auth-token with its options', () => {
+    const c = load(['--auth-token=jwt,pub-key=/p.pem,priv-key=/k.pem,sign-method=ES256,ttl=10m']);
+    expect(c.authTokenSpec).toEqual({
+      type: 'jwt',
+      signMethod: 'ES256',
+      publicKeyFile: '/p.pem',
+      privateKeyFile: '/k.pem',
+      ttlMs: 600_000,
+    });
+    expect(load([]).authTokenSpec).toEqual({ type: 'simple' });
+    expect(load(['--bcrypt-cost=12']).bcryptCost).toBe(12);
+  });
+
+  it.each([
+    ['--auth-token=jwt,pub-key=a', /jwt needs sign-method/],
+    ['--auth-token=opaque', /unknown token type "opaque"/],
+    ['--auth-token=jwt,sign-method=RS256', /jwt needs pub-key/],
+    ['--auth-token=jwt,pub-key=a,sign-method=RS256,color=red', /unknown jwt option "color"/],
+    ['--bcrypt-cost=3', /invalid bcrypt-cost: 3/],
+    ['--bcrypt-cost=32', /invalid bcrypt-cost: 32/],
+  ])('%s is refused', (flag, message) => {
+    const e = failure([flag]);
+    expect(e.message).toMatch(message);
+    expect(e.flag).toBe(flag.slice(2).split('=')[0]);
+  });
+});
+
 describe('flags parsed now, refused until implemented', () => {
   it.each([
-    ['--cert-file=/c.pem', /^--cert-file=\/c.pem is not supported yet: TLS/],
-    ['--key-file=/k.pem', /^--key-file=\/k.pem is not supported yet/],
-    ['--client-cert-auth', /^--client-cert-auth=true is not supported yet/],
-    ['--trusted-ca-file=/ca.pem', /^--trusted-ca-file=\/ca.pem is not supported yet/],
-    ['--auto-tls', /^--auto-tls=true is not supported yet/],
     ['--client-crl-file=/crl', /^--client-crl-file=\/crl is not supported yet/],
     [
       '--cipher-suites=TLS_AES_128_GCM_SHA256',
@@ -611,8 +654,6 @@ describe('flags parsed now, refused until implemented', () => {
     ['--peer-crl-file=/crl', /^--peer-crl-file=\/crl is not supported yet/],
     ['--peer-cert-allowed-cn=x', /^--peer-cert-allowed-cn=x is not supported yet/],
     ['--peer-cert-allowed-hostname=x', /^--peer-cert-allowed-hostname=x is not supported yet/],
-    ['--auth-token=jwt,pub-key=a', /^--auth-token=jwt,pub-key=a is not supported yet/],
-    ['--bcrypt-cost=12', /^--bcrypt-cost=12 is not supported yet/],
     ['--enable-pprof', /^--enable-pprof=true is not supported yet/],
     ['--enable-v2', /^--enable-v2=true is not supported yet: Cairn serves only the etcd v3 API/],
     [
@@ -635,14 +676,6 @@ describe('flags parsed now, refused until implemented', () => {
   });
 
   it.each([
-    [
-      ['--listen-client-urls=https://127.0.0.1:2379', '--advertise-client-urls=http://127.0.0.1:2379'],
-      /^--listen-client-urls=https:\/\/127.0.0.1:2379: https:\/\/ URLs are not supported yet/,
-    ],
-    [
-      ['--advertise-client-urls=https://10.0.0.1:2379'],
-      /^--advertise-client-urls=https:\/\/10.0.0.1:2379: https:\/\/ URLs are not supported yet/,
-    ],
     [['--listen-peer-urls=https://127.0.0.1:2380'], /^--listen-peer-urls=https:\/\/.*not supported yet/],
     [
       [

@@ -3,6 +3,7 @@
 import { validateSync, ValidationError } from 'class-validator';
 import { parseArgv } from './argv';
 import { CairnConfig } from './cairn-config';
+import { parseAuthToken } from './auth-token';
 import { resolveAutoCompaction } from './compaction';
 import { readConfigFile } from './config-file';
 import { ConfigError } from './config-error';
@@ -105,6 +106,7 @@ function build(
   config.initialClusterMap = {};
   config.quotaBytes = DEFAULT_QUOTA_BYTES;
   config.autoCompaction = null;
+  config.authTokenSpec = { type: 'simple' };
   return config;
 }
 
@@ -124,5 +126,6 @@ function resolveDerived(config: CairnConfig): CairnConfig {
     );
   }
   config.autoCompaction = resolveAutoCompaction(config.autoCompactionMode, config.autoCompactionRetention);
+  config.authTokenSpec = parseAuthToken(config.authToken);
   return { ...config };
 }

@@ -1,6 +1,7 @@
 // Custom class-validator decorators for the rules etcd checks across flags.
 // Messages reproduce etcd's wording where etcd has one.
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { parseAuthToken } from './auth-token';
 import { resolveAutoCompaction } from './compaction';
 import { FLAGS_BY_KEY, isDefault, FlagValue } from './flags';
 import { checkBindUrl, checkHostUrl, formatInitialCluster, parseInitialCluster, ParsedUrl } from './urls';
@@ -90,16 +91,16 @@ export function ElectionRule(): PropertyDecorator {
 }
 
 /**
- * URLs Cairn will listen on or advertise: http only for now (https and unix are
- * etcd schemes whose support comes later), listeners need an IP or "localhost",
+ * URLs Cairn will listen on or advertise: http, and https where TLS is implemented (client
+ * URLs; peer TLS and unix sockets come later), listeners need an IP or "localhost",
  * advertised URLs need a host.
  */
-export function ServingUrls(role: 'bind' | 'advertise'): PropertyDecorator {
+export function ServingUrls(role: 'bind' | 'advertise', opts: { tls?: boolean } = {}): PropertyDecorator {
   return (target, key) =>
     rule('servingUrls', (urls: ParsedUrl[]) => {
       const flag = flagOf(key as string);
       for (const u of urls) {
-        if (u.scheme !== 'http') {
+        if (u.scheme !== 'http' && !(opts.tls && u.scheme === 'https')) {
           return `--${flag}=${u.url}: ${u.scheme}:// URLs are not supported yet (${u.scheme.startsWith('https') || u.scheme === 'unixs' ? 'TLS' : 'unix sockets'} is not implemented in Cairn yet); use http://`;
         }
         const bad = role === 'bind' ? checkBindUrl(u) : checkHostUrl(u);
@@ -204,4 +205,22 @@ export function LogOutputs(): PropertyDecorator {
     }
     return null;
   });
+}
+
+export function AuthTokenOption(): PropertyDecorator {
+  return rule('authToken', (s: string) => {
+    try {
+      parseAuthToken(s);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  });
+}
+
+/** etcd refuses a bcrypt cost outside 4..31. */
+export function BcryptCost(): PropertyDecorator {
+  return rule('bcryptCost', (n: number) =>
+    Number.isInteger(n) && n >= 4 && n <= 31 ? null : `invalid bcrypt-cost: ${n} (must be between 4 and 31)`,
+  );
 }

@@ -1,0 +1,158 @@
+import {
+  AuthInfo,
+  AuthStore,
+  DEFAULT_BCRYPT_COST,
+  TokenProvider,
+  authError,
+  checkPassword,
+  hashPassword,
+  newTokenPrefix,
+} from '../../auth/src';
+import { toRequestAuthInfo } from './auth-applier';
+import { fromAuthError, fromAuthErrorRaw } from './auth-errors';
+import * as a from './auth-types';
+import { RequestAuthInfo } from './auth-types';
+import { InternalRequest } from './internal-request';
+
+/** gRPC metadata as handlers receive it (grpc-js Metadata). */
+export interface RequestMetadata {
+  get(key: string): unknown[];
+}
+
+/** The part of a grpc-js server call that tells the client's verified TLS certificate. */
+export interface RequestCall {
+  getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } };
+}
+
+type Submit = (req: Omit<InternalRequest, 'id'>) => Promise<a.AuthResponse>;
+
+/**
+ * The member's Auth service and token checks: resolves who a request comes from, hashes and
+ * checks passwords on this member (off the apply path), and proposes every auth change and
+ * query through the log, as etcd does.
+ */
+export class MemberAuth {
+  constructor(
+    readonly store: AuthStore,
+    readonly tokens: TokenProvider,
+    private readonly submit: Submit,
+    private readonly readIndex: () => Promise<void>,
+    private readonly bcryptCost: number = DEFAULT_BCRYPT_COST,
+    private readonly certUsers: boolean = false,
+  ) {}
+
+  /**
+   * Who sent a request, from its `token` metadata (or `authorization`, as etcd's gateway
+   * sends it). With auth off this is one boolean check; a token that is unknown, expired or
+   * forged gets etcd's invalid auth token error, which makes clients log in again.
+   */
+  infoFrom(meta: RequestMetadata | undefined, call?: RequestCall): AuthInfo | undefined {
+    if (!this.store.enabled) return undefined;
+    try {
+      return this.resolve(meta, call);
+    } catch (err) {
+      throw fromAuthError(err);
+    }
+  }
+
+  private resolve(meta: RequestMetadata | undefined, call?: RequestCall): AuthInfo | undefined {
+    const token = firstString(meta, 'token') ?? firstString(meta, 'authorization');
+    if (token === undefined) return this.certUsers ? this.certUser(call) : undefined;
+    const info = this.tokens.info(token, this.store.revision);
+    if (!info) throw authError('invalid-auth-token');
+    return info;
+  }
+
+  /**
+   * etcd's AuthInfoFromTLS: without a token, under --client-cert-auth, the common name of the
+   * client's verified certificate is the user.
+   */
+  private certUser(call: RequestCall | undefined): AuthInfo | undefined {
+    const cn = call?.getAuthContext?.().sslPeerCertificate?.subject?.CN;
+    const name = Array.isArray(cn) ? cn[0] : cn;
+    return name ? { username: name, revision: this.store.revision } : undefined;
+  }
+
+  /**
+   * Who proposes a request whose rights the apply step checks even without a token (a lease
+   * revoke): nothing with auth off, otherwise the caller, anonymous when it sent no token.
+   */
+  proposerOf(meta: RequestMetadata | undefined, call?: RequestCall): RequestAuthInfo | undefined {
+    if (!this.store.enabled) return undefined;
+    return toRequestAuthInfo(this.infoFrom(meta, call) ?? { username: '', revision: 0 });
+  }
+
+  /** etcd's check for admin-only calls (membership): the root role, once auth is on. */
+  checkAdmin(info: AuthInfo | undefined): void {
+    try {
+      this.store.checkAdmin(info);
+    } catch (err) {
+      throw fromAuthError(err);
+    }
+  }
+
+  /** The same check as etcd 3.4's Maintenance service answers it (raw "auth: ..." text). */
+  checkMaintenanceAdmin(meta: RequestMetadata | undefined, call?: RequestCall): void {
+    if (!this.store.enabled) return;
+    try {
+      this.store.checkAdmin(this.resolve(meta, call));
+    } catch (err) {
+      throw fromAuthErrorRaw(err);
+    }
+  }
+
+  /**
+   * Checks the password here (bcrypt, asynchronously), then logs the login in so every member
+   * holds the token; retried when the auth store changed meanwhile, as etcd does.
+   */
+  async authenticate(req: a.AuthenticateRequest): Promise<a.AuthResponse> {
+    await this.readIndex();
+    const name = req.name ?? '';
+    for (;;) {
+      let checked: { hash: string; revision: number };
+      try {
+        checked = this.store.passwordHashOf(name);
+      } catch (err) {
+        throw fromAuthError(err);
+      }
+      if (!(await checkPassword(req.password ?? '', checked.hash)))
+        throw fromAuthError(authError('auth-failed'));
+      const res = await this.submit({ authenticate: { name, simple_token_prefix: newTokenPrefix() } });
+      if (checked.revision === this.store.revision) return res;
+    }
+  }
+
+  async userAdd(req: a.AuthUserAddRequest, info: AuthInfo | undefined): Promise<a.AuthResponse> {
+    const noPassword = !!req.options?.no_password;
+    const hashed = noPassword ? '' : await hashPassword(req.password ?? '', this.bcryptCost);
+    return this.propose(
+      { auth_user_add: { name: req.name ?? '', hashed_password: hashed, no_password: noPassword } },
+      info,
+    );
+  }
+
+  async userChangePassword(
+    req: a.AuthUserChangePasswordRequest,
+    info: AuthInfo | undefined,
+  ): Promise<a.AuthResponse> {
+    const hashed = await hashPassword(req.password ?? '', this.bcryptCost);
+    return this.propose(
+      { auth_user_change_password: { name: req.name ?? '', hashed_password: hashed } },
+      info,
+    );
+  }
+
+  /** Any other auth request: proposed as it came, with who sent it. */
+  propose(
+    req: Omit<InternalRequest, 'id' | 'auth_info'>,
+    info: AuthInfo | undefined,
+  ): Promise<a.AuthResponse> {
+    return this.submit({ ...req, auth_info: toRequestAuthInfo(info) });
+  }
+}
+
+function firstString(meta: RequestMetadata | undefined, key: string): string | undefined {
+  const v = meta?.get(key)?.[0];
+  if (v === undefined) return undefined;
+  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
