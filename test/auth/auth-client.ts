@@ -21,6 +21,8 @@ export interface AuthClient {
   kv: Call;
   maintenance: Call;
   lease: Call;
+  /** Opens one Watch stream, sends the create requests, returns their first replies in order. */
+  watch(creates: object[], token?: string): Promise<any[]>;
   close(): void;
 }
 
@@ -43,12 +45,27 @@ export function connectAuth(endpoint: string, tokenKey = 'token'): AuthClient {
     new etcdserverpb.KV(endpoint, creds),
     new etcdserverpb.Maintenance(endpoint, creds),
     new etcdserverpb.Lease(endpoint, creds),
+    new etcdserverpb.Watch(endpoint, creds),
   ];
   return {
     auth: caller(clients[0], tokenKey),
     kv: caller(clients[1], tokenKey),
     maintenance: caller(clients[2], tokenKey),
     lease: caller(clients[3], tokenKey),
+    watch: (creates, token) =>
+      new Promise((ok, fail) => {
+        const meta = new grpc.Metadata();
+        if (token !== undefined) meta.set(tokenKey, token);
+        const call = (clients[4] as any).Watch(meta, { deadline: Date.now() + 30_000 });
+        const replies: any[] = [];
+        call.on('data', (r: any) => {
+          if (r.header) r.header = { revision: r.header.revision };
+          replies.push(r);
+          if (replies.length === creates.length) call.cancel();
+        });
+        call.on('error', (err: any) => (replies.length === creates.length ? ok(replies) : fail(err)));
+        for (const create_request of creates) call.write({ create_request });
+      }),
     close: () => clients.forEach((c) => c.close()),
   };
 }

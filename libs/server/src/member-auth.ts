@@ -12,7 +12,29 @@ import { toRequestAuthInfo } from './auth-applier';
 import { fromAuthError, fromAuthErrorRaw } from './auth-errors';
 import * as a from './auth-types';
 import { RequestAuthInfo } from './auth-types';
+import { EtcdError } from './etcd-errors';
 import { InternalRequest } from './internal-request';
+
+/** gRPC status codes as Go spells them in an error's text ("rpc error: code = ..."). */
+const GO_CODE_NAMES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
 
 /** gRPC metadata as handlers receive it (grpc-js Metadata). */
 export interface RequestMetadata {
@@ -80,6 +102,27 @@ export class MemberAuth {
   proposerOf(meta: RequestMetadata | undefined, call?: RequestCall): RequestAuthInfo | undefined {
     if (!this.store.enabled) return undefined;
     return toRequestAuthInfo(this.infoFrom(meta, call) ?? { username: '', revision: 0 });
+  }
+
+  /**
+   * Why a watch on [key, rangeEnd) may not be created for this caller, in the words etcd 3.4
+   * puts in the refused watch's cancel_reason; undefined when it may.
+   */
+  watchRefusal(
+    meta: RequestMetadata | undefined,
+    call: RequestCall | undefined,
+    key: Buffer,
+    rangeEnd: Buffer | undefined,
+  ): string | undefined {
+    if (!this.store.enabled) return undefined;
+    try {
+      this.store.checkRange(this.resolve(meta, call) ?? { username: '', revision: 0 }, key, rangeEnd);
+      return undefined;
+    } catch (err) {
+      const e = fromAuthError(err);
+      if (!(e instanceof EtcdError)) throw e;
+      return `rpc error: code = ${GO_CODE_NAMES[e.code]} desc = ${e.message}`;
+    }
   }
 
   /** etcd's check for admin-only calls (membership): the root role, once auth is on. */

@@ -82,6 +82,11 @@ export class WatchStream implements WatchOutput {
     this.hub.add(w);
   }
 
+  /** A create request refused before it reached the hub (e.g. by auth), with etcd's reason. */
+  refuse(reason: string): void {
+    this.transport.send({ kind: 'refused', reason, revision: this.hub.revision });
+  }
+
   /** A cancel request; an unknown id gets no answer, as in etcd 3.4. */
   cancel(watchId: bigint): void {
     const w = this.watchers.get(watchId);
