@@ -352,3 +352,31 @@ describe('watches under auth', () => {
     expect(reasons.some((r: string) => r.includes('invalid auth token'))).toBe(true);
   });
 });
+
+describe('membership changes under auth', () => {
+  it('are for root only, as etcd checks them; the member list is for everyone', async () => {
+    const log = await differential(async (c, log) => {
+      await outcome(c.auth('UserAdd', { name: 'root', password: 'rootpw' }));
+      await outcome(c.auth('UserGrantRole', { user: 'root', role: 'root' }));
+      await outcome(c.auth('AuthEnable'));
+      const root = await login(c, 'root', 'rootpw');
+      await outcome(c.auth('UserAdd', { name: 'mu', password: 'pw' }, root));
+      const mu = await login(c, 'mu', 'pw');
+      const [self] = (await c.cluster('MemberList', {}, root)).members;
+      const update = { ID: self.ID, peerURLs: self.peerURLs };
+      const done = (p: Promise<unknown>) => log(p.then(() => 'done'));
+      await done(c.cluster('MemberList', {}));
+      await done(c.cluster('MemberUpdate', update));
+      await done(c.cluster('MemberUpdate', update, mu));
+      await done(c.cluster('MemberRemove', { ID: '12345' }, mu));
+      await done(c.cluster('MemberUpdate', update, root));
+    });
+    expect(log.map((o) => o.ok ?? o.error.details)).toEqual([
+      'done',
+      'etcdserver: user name is empty',
+      'etcdserver: permission denied',
+      'etcdserver: permission denied',
+      'done',
+    ]);
+  });
+});

@@ -21,6 +21,7 @@ export interface AuthClient {
   kv: Call;
   maintenance: Call;
   lease: Call;
+  cluster: Call;
   /** Opens one Watch stream, sends the create requests, returns their first replies in order. */
   watch(creates: object[], token?: string): Promise<any[]>;
   close(): void;
@@ -46,12 +47,14 @@ export function connectAuth(endpoint: string, tokenKey = 'token'): AuthClient {
     new etcdserverpb.Maintenance(endpoint, creds),
     new etcdserverpb.Lease(endpoint, creds),
     new etcdserverpb.Watch(endpoint, creds),
+    new etcdserverpb.Cluster(endpoint, creds),
   ];
   return {
     auth: caller(clients[0], tokenKey),
     kv: caller(clients[1], tokenKey),
     maintenance: caller(clients[2], tokenKey),
     lease: caller(clients[3], tokenKey),
+    cluster: caller(clients[5], tokenKey),
     watch: (creates, token) =>
       new Promise((ok, fail) => {
         const meta = new grpc.Metadata();

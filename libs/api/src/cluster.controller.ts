@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Member, pb } from '../../server/src';
+import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
 /** etcdserverpb.Cluster: the member list and membership changes through Raft conf changes. */
@@ -14,22 +14,47 @@ export class ClusterController {
   }
 
   @GrpcMethod('Cluster', 'MemberAdd')
-  memberAdd(req: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
+  memberAdd(
+    req: pb.MemberAddRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.MemberAddResponse> {
+    this.checkAdmin(meta, call);
     return this.member.memberAdd(req);
   }
 
   @GrpcMethod('Cluster', 'MemberRemove')
-  memberRemove(req: pb.MemberRemoveRequest): Promise<pb.MembersResponse> {
+  memberRemove(
+    req: pb.MemberRemoveRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.MembersResponse> {
+    this.checkAdmin(meta, call);
     return this.member.memberRemove(req);
   }
 
   @GrpcMethod('Cluster', 'MemberUpdate')
-  memberUpdate(req: pb.MemberUpdateRequest): Promise<pb.MembersResponse> {
+  memberUpdate(
+    req: pb.MemberUpdateRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.MembersResponse> {
+    this.checkAdmin(meta, call);
     return this.member.memberUpdate(req);
   }
 
   @GrpcMethod('Cluster', 'MemberPromote')
-  memberPromote(req: pb.MemberPromoteRequest): Promise<pb.MembersResponse> {
+  memberPromote(
+    req: pb.MemberPromoteRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.MembersResponse> {
+    this.checkAdmin(meta, call);
     return this.member.memberPromote(req);
+  }
+
+  /** Membership changes are root's alone once auth is on, as etcd checks them. */
+  private checkAdmin(meta?: RequestMetadata, call?: RequestCall): void {
+    if (this.member.auth.store.enabled) this.member.auth.checkAdmin(this.member.auth.infoFrom(meta, call));
   }
 }
