@@ -443,7 +443,8 @@ function toEtcdError(err: unknown): unknown {
   if (err instanceof ReadTimeoutError) return Errors.timeout();
   if (err instanceof NoLeaderTimeoutError) return Errors.noLeaderDeadline();
   if (err instanceof ProposalDroppedError) {
-    return err.reason === 'leader changed' ? Errors.leaderChanged() : Errors.noLeader();
+    if (err.reason === 'leader changed') return Errors.leaderChanged();
+    return err.reason === 'no leader' ? Errors.noLeader() : Errors.proposalDropped();
   }
   return err;
 }
