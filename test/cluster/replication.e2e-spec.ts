@@ -203,7 +203,7 @@ describe('a member that lost its quorum', () => {
   });
   afterAll(() => close(nodes));
 
-  it("answers writes and linearizable reads with etcd's no-leader error; serializable reads still work", async () => {
+  it('fails writes and linearizable reads as etcd does once they waited for a leader; serializable reads still work', async () => {
     await nodes[0].api.kv.Put({ key: Buffer.from('k'), value: Buffer.from('v') });
     for (const n of nodes) await get(n, 'k');
     await Promise.all([nodes[1].member.kill('SIGKILL'), nodes[2].member.kill('SIGKILL')]);
@@ -212,10 +212,13 @@ describe('a member that lost its quorum', () => {
     for (let i = 0; i < 100 && String((await alone.api.maintenance.Status({})).leader) !== '0'; i++)
       await sleep(100);
     expect(String((await alone.api.maintenance.Status({})).leader)).toBe('0');
-    const put = await settle(alone.api.kv.Put({ key: Buffer.from('k'), value: Buffer.from('lost') }));
-    expect(put.error).toEqual({ code: 14, details: 'etcdserver: no leader' });
-    const read = await settle(alone.api.kv.Range({ key: Buffer.from('k') }));
-    expect(read.error).toEqual({ code: 14, details: 'etcdserver: no leader' });
+    // As etcd 3.4's: both wait the request timeout for a leader, then fail.
+    const [put, read] = await Promise.all([
+      settle(alone.api.kv.Put({ key: Buffer.from('k'), value: Buffer.from('lost') })),
+      settle(alone.api.kv.Range({ key: Buffer.from('k') })),
+    ]);
+    expect(put.error).toEqual({ code: 2, details: 'context deadline exceeded' });
+    expect(read.error).toEqual({ code: 14, details: 'etcdserver: request timed out' });
     expect(await get(alone, 'k', true)).toBe('v');
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { PeerNetwork } from './fault-proxy';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const CAIRN_MAIN = join(REPO_ROOT, 'dist/apps/cairn/main.js');
@@ -33,6 +34,10 @@ export interface MemberOptions {
   ports?: { client: number; peer: number };
   /** --initial-cluster for a member of a larger cluster (default: this member alone). */
   initialCluster?: string;
+  /** Peer URLs to listen on and to advertise when they differ (a proxy in between). */
+  peerUrls?: { listen: string; advertised: string };
+  /** Called with the pid of every process started for this member, restarts included. */
+  onSpawn?: (pid: number) => void;
 }
 
 // Every member a test spawned dies with the test process, even when a test fails before its
@@ -59,14 +64,14 @@ export function memberArgs(
   client: number,
   peer: number,
   initialCluster = `${name}=http://127.0.0.1:${peer}`,
+  peerUrls = { listen: `http://127.0.0.1:${peer}`, advertised: `http://127.0.0.1:${peer}` },
 ): string[] {
   const clientUrl = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
   // prettier-ignore
   return [
     '--name', name, '--data-dir', dataDir,
     '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-    '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+    '--listen-peer-urls', peerUrls.listen, '--initial-advertise-peer-urls', peerUrls.advertised,
     '--initial-cluster', initialCluster,
   ];
 }
@@ -76,7 +81,7 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `cairn-test-${kind}-`));
   const ports = opts.ports ?? { client: await freePort(), peer: await freePort() };
   const args = [
-    ...memberArgs(name, dataDir, ports.client, ports.peer, opts.initialCluster),
+    ...memberArgs(name, dataDir, ports.client, ports.peer, opts.initialCluster, opts.peerUrls),
     ...(opts.extraArgs ?? []),
   ];
   const child =
@@ -85,6 +90,7 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
       : spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   let output = '';
   const append = (d: Buffer) => (output = (output + d.toString()).slice(-256 * 1024));
   child.stdout!.on('data', append);
@@ -146,6 +152,8 @@ export interface ClusterOptions {
   /** Flags for every member (e.g. raft timing). */
   extraArgs?: string[];
   token?: string;
+  /** Members talk through this fault-injecting network (names m1..mn must be its peers). */
+  network?: PeerNetwork;
 }
 
 /** Raft timing for test clusters: elections within a second or so. */
@@ -163,7 +171,14 @@ export async function startCluster(
   const specs: { name: string; ports: { client: number; peer: number } }[] = [];
   for (let i = 1; i <= n; i++)
     specs.push({ name: `m${i}`, ports: { client: await freePort(), peer: await freePort() } });
-  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
+  const net = opts.network;
+  const peerUrlsOf = (name: string) => {
+    const peer = net?.peers.get(name);
+    return peer && { listen: peer.listenUrl, advertised: peer.advertisedUrl };
+  };
+  const initialCluster = specs
+    .map((s) => `${s.name}=${peerUrlsOf(s.name)?.advertised ?? `http://127.0.0.1:${s.ports.peer}`}`)
+    .join(',');
   const extraArgs = [
     '--initial-cluster-state',
     'new',
@@ -172,7 +187,16 @@ export async function startCluster(
     ...(opts.extraArgs ?? []),
   ];
   const started = await Promise.allSettled(
-    specs.map((s) => startMember(kind, { name: s.name, ports: s.ports, initialCluster, extraArgs })),
+    specs.map((s) =>
+      startMember(kind, {
+        name: s.name,
+        ports: s.ports,
+        initialCluster,
+        extraArgs,
+        peerUrls: peerUrlsOf(s.name),
+        onSpawn: net && ((pid) => net.register(s.name, pid)),
+      }),
+    ),
   );
   const members = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -120,7 +120,11 @@ export async function startCluster(
 ): Promise<RunningCluster> {
   const baseDir = trackDir(mkdtempSync(path.join(tmpdir(), `cairn-bench-${label}-`)));
   const ports: number[] = [];
-  for (let i = 0; i < size * 2; i++) ports.push(await freePort());
+  // The kernel may hand out a port it just gave us again once it is closed: keep them distinct.
+  while (ports.length < size * 2) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
   const plan = planCluster(label, command, ports, baseDir, extraArgs);
 
   const children = plan.members.map((m) => {

@@ -1,7 +1,7 @@
 // libs/consensus: drives libs/raft on the member's RocksDB (durable log, ready loop, read index).
 export { RaftLogStore, ENTRY_PREFIX, entryKey } from './raft-log-store';
 export type { PersistRequest } from './raft-log-store';
-export { RaftDriver, DriverStoppedError, ReadTimeoutError } from './raft-driver';
+export { RaftDriver, DriverStoppedError, NoLeaderTimeoutError, ReadTimeoutError } from './raft-driver';
 export { PeerTransport, PeerCallError, fetchMembers } from './peer-transport';
 export type { PeerListener, PeerTransportOptions, PeerTransportSink, CallHandler } from './peer-transport';
 export type { RaftDriverOptions, ConsensusLogger } from './raft-driver';

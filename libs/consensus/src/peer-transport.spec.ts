@@ -159,4 +159,24 @@ describe('PeerTransport', () => {
       message: expect.stringContaining('cluster ID mismatch'),
     });
   });
+
+  it('takes a peer whose URLs do not parse (MemberUpdate accepts any) as unreachable, without failing', async () => {
+    const sink = new Recorder();
+    const t = await PeerTransport.start({
+      memberId: A,
+      clusterId: CLUSTER,
+      listen: loopback,
+      peers: new Map(),
+      sink,
+    });
+    started.push(t);
+    t.addPeer(B, ['http://[::1']);
+    t.send([msg(A, B, 1n)]);
+    expect(sink.unreachable).toEqual([B]);
+    await expect(t.call(B, 'm', Buffer.alloc(0), 1000)).rejects.toBeInstanceOf(PeerCallError);
+    // No URL at all: the same.
+    t.addPeer(B, []);
+    t.send([msg(A, B, 2n)]);
+    expect(sink.unreachable).toEqual([B, B]);
+  });
 });

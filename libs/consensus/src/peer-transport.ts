@@ -252,7 +252,8 @@ export function fetchMembers(url: string, timeoutMs: number): Promise<MembersAns
 
 /** The outgoing side to one peer: a bounded queue drained into one long-lived stream. */
 class PeerLink {
-  private readonly client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  /** None when no peer URL parses (MemberUpdate takes any, as etcd's does): the peer is unreachable. */
+  private readonly client: (grpc.Client & Record<string, (...args: unknown[]) => unknown>) | undefined;
   private queue: Uint8Array[] = [];
   private stream: grpc.ClientWritableStream<Uint8Array[]> | undefined;
   private streamOpenedAt = 0;
@@ -274,7 +275,12 @@ class PeerLink {
     private readonly logger: ConsensusLogger,
   ) {
     this.limit = opts.queueLimit ?? 4096;
-    this.client = new PeerClient(peerTarget(urls[0]), grpc.credentials.createInsecure(), {
+    const target = firstTarget(urls);
+    if (target === undefined) {
+      logger.warn('no usable peer URL for a member: it cannot be reached', { to: id.toString(16), urls });
+      return;
+    }
+    this.client = new PeerClient(target, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS,
       'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS,
       'grpc.max_send_message_length': -1,
@@ -285,7 +291,7 @@ class PeerLink {
   enqueue(m: Message): void {
     if (this.closed) return;
     // While the peer is down or the queue is full, drop at once as etcd does: Raft probes again.
-    if (this.down || this.retry || this.queue.length >= this.limit) return this.dropped(m);
+    if (!this.client || this.down || this.retry || this.queue.length >= this.limit) return this.dropped(m);
     this.queue.push(encodeMessage(m));
     // A snapshot message holds only metadata today (see RaftDriver): queued is as sent as it gets.
     if (m.type === MessageType.Snap) this.opts.sink.reportSnapshot(this.id, SnapshotStatus.Finish);
@@ -296,9 +302,11 @@ class PeerLink {
   }
 
   call(method: string, payload: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    const client = this.client;
+    if (!client) return Promise.reject(new PeerCallError(grpc.status.UNAVAILABLE, 'no usable peer URL'));
     return new Promise((ok, fail) => {
       const deadline = new Date(Date.now() + timeoutMs);
-      this.client.Call(
+      client.Call(
         { method, payload },
         this.metadata,
         { deadline },
@@ -323,7 +331,7 @@ class PeerLink {
     clearTimeout(this.retry);
     this.stream?.end();
     this.stream = undefined;
-    this.client.close();
+    this.client?.close();
   }
 
   private dropped(m: Message): void {
@@ -346,8 +354,9 @@ class PeerLink {
     }
   }
 
+  /** Only once a message is queued, which takes a client. */
   private open(): grpc.ClientWritableStream<Uint8Array[]> {
-    const stream = this.client.Stream(this.metadata, (err: grpc.ServiceError | null) =>
+    const stream = this.client!.Stream(this.metadata, (err: grpc.ServiceError | null) =>
       this.onStreamEnd(stream, err),
     ) as grpc.ClientWritableStream<Uint8Array[]>;
     this.stream = stream;
@@ -397,4 +406,16 @@ function hex(decimal: string): string {
   } catch {
     return decimal;
   }
+}
+
+/** The gRPC target of the first peer URL that parses. */
+function firstTarget(urls: string[]): string | undefined {
+  for (const url of urls) {
+    try {
+      return peerTarget(url);
+    } catch {
+      // not a URL: try the next
+    }
+  }
+  return undefined;
 }

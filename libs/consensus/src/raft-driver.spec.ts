@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Entry, EntryType } from '../../raft/src';
 import { Engine, metaKey } from '../../storage/src';
-import { DriverStoppedError, RaftDriver, RaftDriverOptions } from './raft-driver';
+import {
+  DriverStoppedError,
+  NoLeaderTimeoutError,
+  RaftDriver,
+  RaftDriverOptions,
+  ReadTimeoutError,
+} from './raft-driver';
 
 const APPLIED_KEY = metaKey('test-applied');
 const RECORD_PREFIX = 0x74; // 't'
@@ -216,6 +222,33 @@ describe('RaftDriver (a cluster of one)', () => {
     await expect(d.readIndex()).rejects.toBeInstanceOf(DriverStoppedError);
     expect(reported).toBe(1);
     await expect(d.propose(Buffer.from('y'))).rejects.toThrow(/disk on fire/);
+    expect(sm.seen).toEqual([]);
+  });
+
+  it('holds proposals and reads while no leader is known, then fails them at the request timeout', async () => {
+    // One of two voters, the other never answers: no leader, ever.
+    engine = await Engine.open(dir);
+    sm = new Recorder(engine);
+    const d = await RaftDriver.open({
+      id: 1n,
+      engine,
+      bootstrapVoters: [1n, 2n],
+      applied: sm.applied,
+      apply: (entries) => sm.apply(entries),
+      send: () => undefined,
+      heartbeatMs: 10,
+      electionMs: 100,
+      readTimeoutMs: 300,
+    });
+    driver = d;
+    let settled = false;
+    const write = d.propose(Buffer.from('never')).finally(() => (settled = true));
+    const read = d.readIndex();
+    await new Promise((r) => setTimeout(r, 150));
+    // Still waiting for a leader, not dropped at once.
+    expect(settled).toBe(false);
+    await expect(write).rejects.toBeInstanceOf(NoLeaderTimeoutError);
+    await expect(read).rejects.toBeInstanceOf(ReadTimeoutError);
     expect(sm.seen).toEqual([]);
   });
 });

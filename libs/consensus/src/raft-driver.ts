@@ -42,6 +42,14 @@ export class ReadTimeoutError extends Error {
   }
 }
 
+/** A proposal waited the whole request timeout for a leader to be known (etcd: the context deadline). */
+export class NoLeaderTimeoutError extends Error {
+  constructor() {
+    super('no leader within the request timeout');
+    this.name = 'NoLeaderTimeoutError';
+  }
+}
+
 export interface RaftDriverOptions {
   id: bigint;
   engine: Engine;
@@ -61,7 +69,10 @@ export interface RaftDriverOptions {
   apply: (entries: Entry[]) => void;
   heartbeatMs: number;
   electionMs: number;
-  /** How long a read index round may wait for its answer (default: 5 s + two election timeouts, as etcd). */
+  /**
+   * How long a read may wait for its index, and a proposal or read for a leader to be known
+   * (default: 5 s + two election timeouts, etcd's request timeout).
+   */
   readTimeoutMs?: number;
   /**
    * Called for each committed conf change, in log order, before it reaches Raft and before
@@ -91,11 +102,15 @@ interface Proposal {
   data: Uint8Array;
   resolve?: () => void;
   reject: (e: unknown) => void;
+  /** Until when it may wait for a leader. */
+  deadline: number;
 }
 
 interface ReadWaiter {
   resolve: (index: bigint) => void;
   reject: (e: unknown) => void;
+  /** Until when it may wait for a leader. */
+  deadline: number;
 }
 
 /**
@@ -304,7 +319,12 @@ export class RaftDriver {
    */
   submit(data: Uint8Array, onDropped: (err: unknown) => void, onAccepted?: () => void): void {
     if (this.stopped) return onDropped(this.failure ?? new DriverStoppedError());
-    this.proposals.push({ data, resolve: onAccepted, reject: onDropped });
+    this.proposals.push({
+      data,
+      resolve: onAccepted,
+      reject: onDropped,
+      deadline: Date.now() + this.readTimeoutMs,
+    });
     this.schedule();
   }
 
@@ -312,7 +332,7 @@ export class RaftDriver {
   readIndex(): Promise<bigint> {
     if (this.stopped) return Promise.reject(this.failure ?? new DriverStoppedError());
     return new Promise((resolve, reject) => {
-      this.reads.push({ resolve, reject });
+      this.reads.push({ resolve, reject, deadline: Date.now() + this.readTimeoutMs });
       this.schedule();
     });
   }
@@ -330,7 +350,29 @@ export class RaftDriver {
     if (this.stopped) return;
     this.node.tick();
     this.expireReads();
+    if (this.proposals.length > 0 || this.reads.length > 0) {
+      if (this.node.leader() === 0n) this.expireHeld();
+      else this.schedule();
+    }
     this.kick();
+  }
+
+  /**
+   * Fails the proposals and reads that waited for a leader until their deadline, as etcd does
+   * (a write is then never proposed; a read times out).
+   */
+  private expireHeld(): void {
+    const now = Date.now();
+    if (this.proposals.length > 0 && this.proposals[0].deadline <= now) {
+      const expired = this.proposals.filter((p) => p.deadline <= now);
+      this.proposals = this.proposals.filter((p) => p.deadline > now);
+      for (const p of expired) p.reject(new NoLeaderTimeoutError());
+    }
+    if (this.reads.length > 0 && this.reads[0].deadline <= now) {
+      const expired = this.reads.filter((r) => r.deadline <= now);
+      this.reads = this.reads.filter((r) => r.deadline > now);
+      for (const r of expired) r.reject(new ReadTimeoutError());
+    }
   }
 
   /**
@@ -384,7 +426,9 @@ export class RaftDriver {
   }
 
   private flushRequests(): void {
-    if (this.stopped) return;
+    // Without a leader, proposals and reads wait (as etcd's do) until one is known: the tick
+    // flushes them then, or fails them at their deadline.
+    if (this.stopped || this.node.leader() === 0n) return;
     if (this.proposals.length > 0) {
       const batch = this.proposals;
       this.proposals = [];
@@ -401,7 +445,7 @@ export class RaftDriver {
     if (this.reads.length > 0) {
       const waiters = this.reads;
       this.reads = [];
-      this.requestReadIndex(waiters, Date.now() + this.readTimeoutMs);
+      this.requestReadIndex(waiters, waiters[0].deadline);
     }
   }
 

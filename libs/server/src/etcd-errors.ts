@@ -57,6 +57,10 @@ export const Errors = {
   timeoutDueToLeaderFail: () =>
     e(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out, possibly due to previous leader failure'),
   stopped: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
+  /** etcd 3.4: a write that waited its whole timeout for a leader fails with Go's context error. */
+  noLeaderDeadline: () => e(GrpcCode.UNKNOWN, 'context deadline exceeded'),
+  /** etcd 3.4: Raft refused the proposal (a leadership transfer, a removed leader); UNKNOWN too. */
+  proposalDropped: () => e(GrpcCode.UNKNOWN, 'raft proposal dropped'),
   notLeader: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: not leader'),
   badLeaderTransferee: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'),
   leaderTransferTimeout: () =>

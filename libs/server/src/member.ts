@@ -326,9 +326,13 @@ export class Member {
     return { header: this.clusterHeader(), members: this.memberInfos() };
   }
 
-  /** Cluster.MemberUpdate: new peer URLs for a member (etcd 3.4 does not validate them). */
+  /**
+   * Cluster.MemberUpdate: new peer URLs for a member. etcd 3.4 does not check them and its
+   * members then crash applying URLs that do not parse; Cairn refuses them as MemberAdd does.
+   */
   async memberUpdate(req: pb.MemberUpdateRequest): Promise<pb.MembersResponse> {
     const peerUrls = req.peerURLs ?? [];
+    if (!validPeerUrls(peerUrls)) throw Errors.memberBadUrls();
     const id = BigInt(req.ID ?? 0);
     const member: ClusterMember = { id, name: '', peerUrls, clientUrls: [] };
     await this.proposer.changeMembership(ConfChangeType.UpdateNode, id, member);

@@ -1,5 +1,6 @@
 import {
   DriverStoppedError,
+  NoLeaderTimeoutError,
   PeerCallError,
   PeerListener,
   PeerTransport,
@@ -60,6 +61,8 @@ interface Waiter {
   deadline: number;
   /** Its id as a decimal string, when it may come back through another member's log. */
   key?: string;
+  /** Raft took it; until then it waits for a leader and the driver decides when it fails. */
+  accepted?: boolean;
 }
 
 /**
@@ -208,9 +211,13 @@ export class RaftProposer implements Proposer {
         waiter.key = longToDecimal(full.id as { low: number; high: number });
         this.byId.set(waiter.key, waiter);
       }
-      this.driver.submit(data, (err) => {
-        if (this.forget(waiter)) reject(toEtcdError(err));
-      });
+      this.driver.submit(
+        data,
+        (err) => {
+          if (this.forget(waiter)) reject(toEtcdError(err));
+        },
+        () => (waiter.accepted = true),
+      );
     });
   }
 
@@ -225,6 +232,7 @@ export class RaftProposer implements Proposer {
     this.clock = Date.now();
     for (const w of this.waiters) {
       if (w.deadline > this.clock) break;
+      if (!w.accepted) continue;
       this.forget(w);
       w.reject(this.timeoutError(w.deadline - this.timeoutMs));
     }
@@ -433,8 +441,10 @@ function longToDecimal(id: { low: number; high: number }): string {
 function toEtcdError(err: unknown): unknown {
   if (err instanceof DriverStoppedError) return Errors.stopped();
   if (err instanceof ReadTimeoutError) return Errors.timeout();
+  if (err instanceof NoLeaderTimeoutError) return Errors.noLeaderDeadline();
   if (err instanceof ProposalDroppedError) {
-    return err.reason === 'leader changed' ? Errors.leaderChanged() : Errors.noLeader();
+    if (err.reason === 'leader changed') return Errors.leaderChanged();
+    return err.reason === 'no leader' ? Errors.noLeader() : Errors.proposalDropped();
   }
   return err;
 }
