@@ -73,13 +73,18 @@ export interface RaftDriverOptions {
   onConfState?: (cs: ConfState) => void;
   /** Sends messages to peers (none in a cluster of one). */
   send?: (messages: Message[]) => void;
-  /** Applied entries kept in the log before it is truncated. */
+  /**
+   * Applied entries between log truncations (--snapshot-count; etcd's 100000). Every entry since
+   * the last truncation stays in the log's in-memory mirror, as in etcd's MemoryStorage, so this
+   * bounds that memory too: about (snapshotEntries + catchUpEntries) x the average entry size.
+   */
   snapshotEntries?: number;
   /** This member became leader (true) or stopped being leader (false). */
   onLeadershipChange?: (leading: boolean) => void;
   /**
    * Applied entries kept after a truncation when there are peers, so a follower that was away
-   * for a while catches up from the log (etcd's 5000).
+   * for a while catches up from the log (etcd's 5000; never more than snapshotEntries, so a
+   * small --snapshot-count keeps a small log). A follower further behind gets a snapshot.
    */
   catchUpEntries?: number;
   /** The driver failed (a write, fsync or apply threw) and stopped: entries in flight are lost to their callers. */
@@ -142,8 +147,8 @@ export class RaftDriver {
     private readonly log: RaftLogStore,
   ) {
     this.logger = opts.logger ?? silent;
-    this.snapshotEntries = BigInt(opts.snapshotEntries ?? 10_000);
-    this.catchUpEntries = BigInt(opts.catchUpEntries ?? 5_000);
+    this.snapshotEntries = BigInt(opts.snapshotEntries ?? 100_000);
+    this.catchUpEntries = BigInt(opts.catchUpEntries ?? Math.min(5_000, opts.snapshotEntries ?? 100_000));
     this.readTimeoutMs = opts.readTimeoutMs ?? 5000 + 2 * opts.electionMs;
     const { hardState, confState } = log.initialState();
     this.setConfState(confState);
