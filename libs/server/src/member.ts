@@ -9,7 +9,14 @@ import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
 import { AlarmAction, AlarmType } from './etcd-types';
-import { Identity, MemberAttributes, loadAttributes, loadIdentity, saveAttributes } from './identity';
+import {
+  Identity,
+  MEMBER_LOCAL_KEYS,
+  MemberAttributes,
+  loadAttributes,
+  loadIdentity,
+  saveAttributes,
+} from './identity';
 import { InternalRequest } from './internal-request';
 import { bootstrap } from './bootstrap';
 import { Logger, silentLogger } from './logger';
@@ -20,6 +27,8 @@ import { ConfChangeType } from '../../raft/src';
 import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
+import { StateMachine } from './state-machine';
+import { ImageKeys, SnapshotStaging } from '../../consensus/src';
 
 /** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
 export const ETCD_API_VERSION = '3.4.0';
@@ -78,6 +87,8 @@ export class Member {
     private readonly alarms: AlarmStore,
     private readonly membership: Membership,
     lessor: Lessor,
+    /** Hooks for modules that must reload when a snapshot replaces the state (see StateMachine). */
+    readonly stateMachine: StateMachine,
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
@@ -99,6 +110,10 @@ export class Member {
     prepareDataDir(config.dataDir, dbDir);
     const engine = await Engine.open(dbDir);
     try {
+      const imageKeys = new ImageKeys([...MEMBER_LOCAL_KEYS]);
+      // A snapshot install cut by a crash is finished before anything reads the state machine.
+      const installed = await SnapshotStaging.recover(engine, imageKeys);
+      if (installed) logger.warn('finished installing a snapshot', { index: installed.index.toString() });
       const store = await MvccStore.open(engine);
       const stored = loadIdentity(engine);
       const boot = stored ? undefined : await bootstrap(engine, config);
@@ -116,6 +131,7 @@ export class Member {
         minTtl: minLeaseTtl(heartbeatIntervalMs, electionTimeoutMs),
       });
       const applier = new Applier(store, alarms, lessor);
+      const stateMachine = new StateMachine(engine, store, lessor, alarms, membership, applier);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         clusterId: identity.clusterId,
@@ -129,6 +145,7 @@ export class Member {
         bootstrapVoters: membership.list().flatMap((m) => (m.isLearner ? [] : [m.id])),
         bootstrapLearners: membership.list().flatMap((m) => (m.isLearner ? [m.id] : [])),
         peerListeners: config.peerListeners,
+        snapshots: { staging: new SnapshotStaging(engine, imageKeys), stateMachine },
         forceNewCluster: config.forceNewCluster,
         logger,
       });
@@ -143,6 +160,7 @@ export class Member {
         alarms,
         membership,
         lessor,
+        stateMachine,
       );
       proposer.onLeaderCall(PROMOTE_CALL, (payload) => member.promoteOnLeader(payload));
       member.publish();
@@ -173,6 +191,8 @@ export class Member {
   async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
     if (!req.serializable && this.proposer.isLearner) throw Errors.notSupportedForLearner();
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
+    // A snapshot being installed: the store answers again once it is whole.
+    if (this.stateMachine.replacing) await this.stateMachine.replacing;
     try {
       const { revision, result } = this.store.range(convert.rangeRequest(req));
       const res = convert.rangeResponse(result, revision);
@@ -214,6 +234,7 @@ export class Member {
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
+      if (this.stateMachine.replacing) await this.stateMachine.replacing;
       try {
         const { revision, result } = this.store.txn(convert.txnRequest(req));
         const res = convert.txnResponse(result, revision);
@@ -404,6 +425,7 @@ export class Member {
 
   /** Maintenance.HashKV: see MvccStore.hashKV; the header carries the current revision. */
   async hashKV(req: pb.HashKVRequest): Promise<pb.HashKVResponse> {
+    await this.stateMachine.replacing;
     try {
       const { hash, revision, compactRevision } = await this.store.hashKV(Number(req.revision ?? 0));
       return { header: this.header(revision), hash, compact_revision: String(compactRevision) };
@@ -414,6 +436,7 @@ export class Member {
 
   /** Maintenance.Hash: a hash of the whole MVCC store. */
   async hash(): Promise<pb.HashResponse> {
+    await this.stateMachine.replacing;
     const { hash, revision } = await this.store.hash();
     return { header: this.header(revision), hash };
   }

@@ -4,8 +4,10 @@ import {
   PeerListener,
   PeerTransport,
   RaftDriver,
+  RaftDriverOptions,
   RaftLogStore,
   ReadTimeoutError,
+  SnapshotStaging,
 } from '../../consensus/src';
 import {
   ConfChange,
@@ -29,6 +31,8 @@ import { Logger } from './logger';
 import { ClusterMember, Membership } from './membership';
 import { applyToMembership, checkConfChange, encodeMemberContext } from './membership-changes';
 import { LeaderCallHandler, Proposer } from './proposer';
+import { stateMachineImage } from './snapshot-image';
+import { StateMachine } from './state-machine';
 
 export interface RaftProposerOptions {
   memberId: bigint;
@@ -47,6 +51,8 @@ export interface RaftProposerOptions {
   bootstrapLearners?: bigint[];
   /** --force-new-cluster (see RaftDriverOptions). */
   forceNewCluster?: boolean;
+  /** Snapshots for followers behind the truncated log: staged here, installed over `stateMachine`. */
+  snapshots?: { staging: SnapshotStaging; stateMachine: StateMachine };
   /** --listen-peer-urls; no peer transport when absent. */
   peerListeners?: PeerListener[];
   logger: Logger;
@@ -131,6 +137,7 @@ export class RaftProposer implements Proposer {
           listen: opts.peerListeners,
           peers: opts.membership.peersOf(opts.memberId),
           members: () => opts.membership.toJson(),
+          snapshots: opts.snapshots?.staging,
           // Messages that arrive before the driver exists are lost: Raft sends again.
           sink: {
             deliver: (messages) => proposer.driver?.step(messages),
@@ -155,6 +162,7 @@ export class RaftProposer implements Proposer {
         readTimeoutMs: proposer.timeoutMs,
         snapshotEntries: opts.snapshotCount,
         send: transport ? (messages) => transport.send(messages) : undefined,
+        ...(transport && opts.snapshots ? proposer.snapshotHooks(engine, transport, opts.snapshots) : {}),
         onConfChange: (cc) => proposer.onConfChange(cc),
         onConfState: (cs) => (proposer.confState = cs),
         // Accepted proposals wait for their apply, which will not come now.
@@ -173,6 +181,29 @@ export class RaftProposer implements Proposer {
       throw err;
     }
     return proposer;
+  }
+
+  /** The driver's snapshot hooks: images of this member's state out, staged images in. */
+  private snapshotHooks(
+    engine: Engine,
+    transport: PeerTransport,
+    { staging, stateMachine }: { staging: SnapshotStaging; stateMachine: StateMachine },
+  ): Pick<RaftDriverOptions, 'sendSnapshot' | 'installSnapshot'> {
+    return {
+      sendSnapshot: (m) =>
+        transport.sendSnapshot(m, stateMachineImage(engine, staging.keys, m.snapshot!.metadata.index)),
+      installSnapshot: async (metadata) => {
+        await stateMachine.install(staging, metadata);
+        this.linkMembers(transport);
+      },
+    };
+  }
+
+  /** Links to exactly the members the (replaced) member list names. */
+  private linkMembers(transport: PeerTransport): void {
+    const peers = this.opts.membership.peersOf(this.opts.memberId);
+    for (const id of transport.peerIds) if (!peers.has(id)) transport.removePeer(id);
+    for (const [id, urls] of peers) if (!transport.peerIds.includes(id)) transport.addPeer(id, urls);
   }
 
   get isLeader(): boolean {
