@@ -25,6 +25,11 @@ export interface PeerTransportSink {
   deliver(messages: Message[]): void;
   /** A message to `id` was dropped (queue full, stream down): Raft falls back to probing it. */
   reportUnreachable(id: bigint): void;
+  /**
+   * A snapshot message whose image is staged (see SnapshotStaging): true if Raft took it and
+   * will install it, false if it ignored it.
+   */
+  deliverSnapshot?(m: Message): boolean;
   /** The outcome of sending a snapshot message to `id`. */
   reportSnapshot(id: bigint, status: SnapshotStatus): void;
 }
@@ -251,7 +256,8 @@ export class PeerTransport {
           from: m.from.toString(16),
           index: m.snapshot?.metadata.index.toString(),
         });
-        if (!this.stopped) this.opts.sink.deliver([m]);
+        // Taken: the image stays staged, and no other transfer may replace it, until installed.
+        if (!this.stopped && this.opts.sink.deliverSnapshot?.(m)) staging.claim(m.snapshot!.metadata);
         cb(null, {});
       },
       (err: Error & { code?: number }) => {

@@ -286,6 +286,15 @@ export class RaftDriver {
     this.kick();
   }
 
+  /**
+   * Steps a snapshot message whose image is staged; true if Raft took it (it will come back in a
+   * Ready for `installSnapshot`), false if Raft ignored it (e.g. it was not ahead of the log).
+   */
+  stepSnapshot(m: Message): boolean {
+    this.step([m]);
+    return this.node.raft.raftLog.unstable.snapshot?.metadata.index === m.snapshot?.metadata.index;
+  }
+
   /** The transport could not deliver to `id`. */
   reportUnreachable(id: bigint): void {
     if (this.stopped) return;

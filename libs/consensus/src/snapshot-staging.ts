@@ -119,6 +119,8 @@ export interface StagingWriter {
 export class SnapshotStaging {
   private installing = false;
   private receiving: object | undefined;
+  /** A staged image Raft took: kept (no new transfer begins) until it is installed. */
+  private claimed: SnapshotMetadata | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -140,7 +142,7 @@ export class SnapshotStaging {
 
   /** Starts receiving a new image (any earlier unfinished or uninstalled one is dropped). */
   begin(): StagingWriter {
-    if (this.installing) throw new SnapshotBusyError();
+    if (this.installing || this.claimed) throw new SnapshotBusyError();
     const token = {};
     this.receiving = token;
     this.clearStaging();
@@ -176,6 +178,11 @@ export class SnapshotStaging {
     };
   }
 
+  /** Raft took the staged image of `metadata`: it is kept for `install`. */
+  claim(metadata: SnapshotMetadata): void {
+    this.claimed = metadata;
+  }
+
   /** The staged image's metadata, if one is complete. */
   staged(): SnapshotMetadata | undefined {
     const raw = this.engine.get(STAGED_KEY);
@@ -203,6 +210,7 @@ export class SnapshotStaging {
       await this.replace(metadata);
     } finally {
       this.installing = false;
+      this.claimed = undefined;
     }
   }
 

@@ -32,6 +32,10 @@ class Sink implements PeerTransportSink {
   deliver(messages: Message[]): void {
     this.delivered.push(...messages);
   }
+  deliverSnapshot(m: Message): boolean {
+    this.delivered.push(m);
+    return true;
+  }
   reportUnreachable(): void {}
   reportSnapshot(_id: bigint, status: SnapshotStatus): void {
     this.snapshots.push(status);
@@ -160,6 +164,8 @@ describe('snapshot transfer', () => {
       ),
     ).toEqual(before);
     expect(f.staging.staged()?.index).toBe(42n);
+    // Taken by Raft: no other transfer may replace it before it is installed.
+    expect(() => f.staging.begin()).toThrow('a snapshot is being installed');
 
     await f.staging.install(meta(42n));
     const after = new Map(await all(f.e));

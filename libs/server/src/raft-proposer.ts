@@ -143,6 +143,7 @@ export class RaftProposer implements Proposer {
             deliver: (messages) => proposer.driver?.step(messages),
             reportUnreachable: (id) => proposer.driver?.reportUnreachable(id),
             reportSnapshot: (id, status) => proposer.driver?.reportSnapshot(id, status),
+            deliverSnapshot: (m) => proposer.driver?.stepSnapshot(m) ?? false,
           },
           logger: opts.logger,
         });
