@@ -384,8 +384,10 @@ export class Member {
   }
 
   /** Maintenance.Snapshot: the whole keyspace at one point in time, chunked (see snapshot.ts). */
-  snapshot(): AsyncGenerator<pb.SnapshotResponse> {
-    return snapshotStream(this.engine);
+  async *snapshot(): AsyncGenerator<pb.SnapshotResponse> {
+    // Not of a state machine half replaced by a Raft snapshot being installed.
+    await this.stateMachine.replacing;
+    yield* snapshotStream(this.engine);
   }
 
   /**
