@@ -77,7 +77,9 @@ const HEALTHY_STREAM_MS = 1000;
  * queues, reconnection with backoff, and a cluster-id check on every incoming call.
  */
 export class PeerTransport {
-  private readonly server = new grpc.Server();
+  // Peers are trusted (cluster-id checked): a batch or snapshot chunk may exceed gRPC's 4 MiB
+  // default, e.g. a chunk holding one value near a raised --max-request-bytes.
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1 });
   private readonly links = new Map<bigint, PeerLink>();
   private readonly handlers = new Map<string, CallHandler>();
   private readonly logger: ConsensusLogger;
