@@ -494,6 +494,8 @@ export class RaftDriver {
     await this.opts.installSnapshot(metadata);
     this.applied = metadata.index;
     this.setConfState(metadata.confState);
+    // Reads waiting for an index the snapshot covers are served from the new state.
+    this.serveReads();
     this.logger.info('installed a snapshot', { index: metadata.index.toString() });
   }
 
