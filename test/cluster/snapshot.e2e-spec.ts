@@ -122,12 +122,11 @@ describe('snapshots for followers behind the truncated log', () => {
     }
     // It goes on replicating from the log after the snapshot.
     const after = await nodes[fi].api.kv.Put({ key: Buffer.from('after'), value: Buffer.from('a') });
-    for (const n of nodes) {
-      await appliedUpTo(n, BigInt((await nodes[fi].api.maintenance.Status({})).raftAppliedIndex));
-      expect((await hashAt(n, Number(after.header.revision))).hash).toBe(
-        (await hashAt(leader, Number(after.header.revision))).hash,
-      );
-    }
+    const index = BigInt((await nodes[fi].api.maintenance.Status({})).raftAppliedIndex);
+    // Every member (the leader too: a follower may apply an entry before the leader does).
+    for (const n of nodes) await appliedUpTo(n, index);
+    const hashes = await Promise.all(nodes.map((n) => hashAt(n, Number(after.header.revision))));
+    expect(new Set(hashes.map((h) => h.hash)).size).toBe(1);
   });
 
   it('a member added after the log was truncated joins with --initial-cluster-state existing through a snapshot', async () => {
@@ -160,5 +159,42 @@ describe('snapshots for followers behind the truncated log', () => {
       const got = await n.api.kv.Range({ key: Buffer.from('from-m4') });
       expect(got.kvs[0].value.toString()).toBe('4');
     }
+  });
+
+  it('a follower killed -9 while it installs a snapshot converges after a restart, wherever the kill landed', async () => {
+    const all = added ? [...nodes, added] : [...nodes];
+    const li = await leaderIndex(all);
+    const leader = all[li];
+    const fi = (li + 1) % all.length;
+    await all[fi].member.kill('SIGKILL');
+    all[fi].api.close();
+    // Large values: the install copies a few megabytes, a wide window for the kill.
+    for (let i = 0; i < WRITES; i++) {
+      await leader.api.kv.Put({ key: Buffer.from(`big-${i}`), value: Buffer.alloc(8192, i % 256) });
+    }
+    // Killed -9 as soon as it logs that the install started (it may serve before: a member is
+    // ready once it knows the leader and replayed its own log).
+    let sawInstall = false;
+    const restarted = await all[fi].member
+      .restart([], {
+        onOutput: (text, child) => {
+          if (!sawInstall && text.includes('installing a snapshot')) {
+            sawInstall = true;
+            child.kill('SIGKILL');
+          }
+        },
+      })
+      .catch(() => undefined);
+    for (let i = 0; i < 300 && !sawInstall; i++) await sleep(100);
+    await restarted?.kill('SIGKILL');
+    expect(sawInstall).toBe(true);
+    const again = await all[fi].member.restart();
+    const node = { member: again, api: connect(again.endpoint) };
+    if (fi < nodes.length) nodes[fi] = node;
+    else added = node;
+    const last = await leader.api.kv.Put({ key: Buffer.from('after-kill'), value: Buffer.from('k') });
+    await appliedUpTo(node, BigInt((await leader.api.maintenance.Status({})).raftAppliedIndex));
+    const revision = Number(last.header.revision);
+    expect(await hashAt(node, revision)).toEqual(await hashAt(leader, revision));
   });
 });

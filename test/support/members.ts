@@ -20,7 +20,7 @@ export interface MemberProcess {
   /** Sends a signal and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the member again on the same ports and data directory (with `moreArgs` if given). */
-  restart(moreArgs?: string[]): Promise<MemberProcess>;
+  restart(moreArgs?: string[], more?: Pick<MemberOptions, 'onOutput'>): Promise<MemberProcess>;
   /** Stops the member and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -33,6 +33,8 @@ export interface MemberOptions {
   ports?: { client: number; peer: number };
   /** --initial-cluster for a member of a larger cluster (default: this member alone). */
   initialCluster?: string;
+  /** Sees the process's output as it comes, before the member is ready (e.g. to kill it mid-start). */
+  onOutput?: (text: string, child: ChildProcess) => void;
 }
 
 // Every member a test spawned dies with the test process, even when a test fails before its
@@ -86,7 +88,10 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
   let output = '';
-  const append = (d: Buffer) => (output = (output + d.toString()).slice(-256 * 1024));
+  const append = (d: Buffer) => {
+    output = (output + d.toString()).slice(-256 * 1024);
+    opts.onOutput?.(d.toString(), child);
+  };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
   let exited = child.exitCode !== null;
@@ -106,10 +111,12 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     child,
     log: () => output,
     kill,
-    restart: async (moreArgs: string[] = []) => {
+    restart: async (moreArgs: string[] = [], more = {}) => {
       await kill();
       return startMember(kind, {
         ...opts,
+        onOutput: undefined,
+        ...more,
         name,
         dataDir,
         ports,
