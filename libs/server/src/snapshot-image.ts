@@ -19,7 +19,7 @@ export function stateMachineImage(
   const scan = engine.scan(undefined, undefined, ENTRIES_PER_STEP);
   // Runs the scan up to its first read: the iterator, and its point-in-time view, exist now.
   const first = scan.next();
-  return (async function* () {
+  const image = (async function* () {
     let applied: number | undefined;
     try {
       for (let step = await first; !step.done; step = await scan.next()) {
@@ -34,4 +34,12 @@ export function stateMachineImage(
       throw new Error(`snapshot image is at applied index ${applied}, not ${index}`);
     }
   })();
+  // An image dropped before its first read (the peer went away) still closes its iterator,
+  // which would otherwise pin a RocksDB snapshot until the engine closes.
+  const close = image.return.bind(image);
+  image.return = async (value) => {
+    await scan.return(undefined);
+    return close(value);
+  };
+  return image;
 }

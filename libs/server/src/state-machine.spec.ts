@@ -10,6 +10,8 @@ import { stateMachineImage } from './snapshot-image';
 
 const keys = new ImageKeys([...MEMBER_LOCAL_KEYS]);
 
+jest.setTimeout(60_000);
+
 describe('StateMachine.install: a member takes another state machine image and reopens on it', () => {
   const dirs: string[] = [];
   const config = (name: string): MemberConfig => {
