@@ -21,7 +21,7 @@ export interface MemberProcess {
   /** Sends a signal and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the member again on the same ports and data directory (with `moreArgs` if given). */
-  restart(moreArgs?: string[]): Promise<MemberProcess>;
+  restart(moreArgs?: string[], more?: Pick<MemberOptions, 'onOutput'>): Promise<MemberProcess>;
   /** Stops the member and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -38,6 +38,8 @@ export interface MemberOptions {
   peerUrls?: { listen: string; advertised: string };
   /** Called with the pid of every process started for this member, restarts included. */
   onSpawn?: (pid: number) => void;
+  /** Sees the process's output as it comes, before the member is ready (e.g. to kill it mid-start). */
+  onOutput?: (text: string, child: ChildProcess) => void;
 }
 
 // Every member a test spawned dies with the test process, even when a test fails before its
@@ -92,7 +94,10 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
   child.once('exit', () => spawned.delete(child));
   if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   let output = '';
-  const append = (d: Buffer) => (output = (output + d.toString()).slice(-256 * 1024));
+  const append = (d: Buffer) => {
+    output = (output + d.toString()).slice(-256 * 1024);
+    opts.onOutput?.(d.toString(), child);
+  };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
   let exited = child.exitCode !== null;
@@ -112,10 +117,12 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     child,
     log: () => output,
     kill,
-    restart: async (moreArgs: string[] = []) => {
+    restart: async (moreArgs: string[] = [], more = {}) => {
       await kill();
       return startMember(kind, {
         ...opts,
+        onOutput: undefined,
+        ...more,
         name,
         dataDir,
         ports,

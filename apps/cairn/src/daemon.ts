@@ -44,6 +44,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     initialClusterToken: config.initialClusterToken,
     initialClusterState: config.initialClusterState,
     forceNewCluster: config.forceNewCluster,
+    snapshotCount: config.snapshotCount,
     peerListeners: config.listenPeerUrls.map((u) => ({ host: u.host, port: u.port })),
     clientUrls: config.advertiseClientUrls.map((u) => u.url),
     maxRequestBytes: config.maxRequestBytes,

@@ -51,18 +51,29 @@ export class AuthStore {
   /** Rebuilds the store from its persisted records (keys relative to the auth keyspace). */
   static fromRecords(records: Iterable<[string, Buffer]>): AuthStore {
     const store = new AuthStore();
+    store.replaceWith(records);
+    return store;
+  }
+
+  /** Replaces everything with the persisted records (after a snapshot replaced them). */
+  replaceWith(records: Iterable<[string, Buffer]>): void {
+    this.enabledFlag = false;
+    this.rev = 1;
+    this.users.clear();
+    this.roles.clear();
+    this.cache.clear();
+    this.pending = [];
     for (const [key, value] of records) {
-      if (key === ENABLED_KEY) store.enabledFlag = value[0] === 1;
-      else if (key === REVISION_KEY) store.rev = Number(value.toString('utf8'));
+      if (key === ENABLED_KEY) this.enabledFlag = value[0] === 1;
+      else if (key === REVISION_KEY) this.rev = Number(value.toString('utf8'));
       else if (key.startsWith('user/')) {
         const u = decodeUser(value);
-        store.users.set(u.name, u);
+        this.users.set(u.name, u);
       } else if (key.startsWith('role/')) {
         const r = decodeRole(value);
-        store.roles.set(r.name, r);
+        this.roles.set(r.name, r);
       }
     }
-    return store;
   }
 
   get enabled(): boolean {

@@ -5,3 +5,12 @@ export { RaftDriver, DriverStoppedError, NoLeaderTimeoutError, ReadTimeoutError 
 export { PeerTransport, PeerCallError, fetchMembers } from './peer-transport';
 export type { PeerListener, PeerTransportOptions, PeerTransportSink, CallHandler } from './peer-transport';
 export type { RaftDriverOptions, ConsensusLogger } from './raft-driver';
+export {
+  SnapshotStaging,
+  ImageKeys,
+  ImageChecksum,
+  SnapshotBusyError,
+  STAGING_PREFIX,
+} from './snapshot-staging';
+export type { StagingWriter } from './snapshot-staging';
+export { sendSnapshot, receiveSnapshot } from './snapshot-transfer';

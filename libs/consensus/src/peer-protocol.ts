@@ -17,6 +17,17 @@ const MessageBatch = root.lookupType('cairn.peer.MessageBatch');
 const CallRequest = root.lookupType('cairn.peer.CallRequest');
 const CallResponse = root.lookupType('cairn.peer.CallResponse');
 const MembersResponse = root.lookupType('cairn.peer.MembersResponse');
+const SnapshotChunk = root.lookupType('cairn.peer.SnapshotChunk');
+
+/** One message of a Peer.Snapshot stream (see peer.proto). */
+export interface SnapshotChunkMessage {
+  message?: Uint8Array;
+  keys?: Uint8Array[];
+  values?: Uint8Array[];
+  last?: boolean;
+  records?: number;
+  crc32c?: number;
+}
 
 export interface MembersAnswer {
   clusterId: bigint;
@@ -71,6 +82,18 @@ export const PEER_SERVICE = {
       };
       return { clusterId: BigInt(m.clusterId ?? '0'), members: m.members ?? new Uint8Array(0) };
     },
+  },
+  Snapshot: {
+    path: '/cairn.peer.Peer/Snapshot',
+    requestStream: true,
+    responseStream: false,
+    requestSerialize: (c: SnapshotChunkMessage) => Buffer.from(SnapshotChunk.encode(c).finish()),
+    requestDeserialize: (buf: Buffer): SnapshotChunkMessage => {
+      const c = SnapshotChunk.toObject(SnapshotChunk.decode(buf), { longs: Number }) as SnapshotChunkMessage;
+      return { ...c, keys: c.keys ?? [], values: c.values ?? [] };
+    },
+    responseSerialize: () => EMPTY,
+    responseDeserialize: () => ({}),
   },
 } satisfies grpc.ServiceDefinition;
 

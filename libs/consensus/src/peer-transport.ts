@@ -3,6 +3,7 @@ import { Message, MessageType, SnapshotStatus, decodeMessage, encodeMessage } fr
 import {
   CLUSTER_ID_HEADER,
   CallRequestMessage,
+  SnapshotChunkMessage,
   MEMBER_ID_HEADER,
   MembersAnswer,
   PEER_SERVICE,
@@ -10,6 +11,8 @@ import {
   peerTarget,
 } from './peer-protocol';
 import { ConsensusLogger } from './raft-driver';
+import { SnapshotStaging } from './snapshot-staging';
+import { receiveSnapshot, sendSnapshot } from './snapshot-transfer';
 
 export interface PeerListener {
   host: string;
@@ -22,6 +25,11 @@ export interface PeerTransportSink {
   deliver(messages: Message[]): void;
   /** A message to `id` was dropped (queue full, stream down): Raft falls back to probing it. */
   reportUnreachable(id: bigint): void;
+  /**
+   * A snapshot message whose image is staged (see SnapshotStaging): true if Raft took it and
+   * will install it, false if it ignored it.
+   */
+  deliverSnapshot?(m: Message): boolean;
   /** The outcome of sending a snapshot message to `id`. */
   reportSnapshot(id: bigint, status: SnapshotStatus): void;
 }
@@ -36,6 +44,8 @@ export interface PeerTransportOptions {
   sink: PeerTransportSink;
   /** The member list Peer.Members serves (encoded by the caller's layer). */
   members?: () => Uint8Array;
+  /** Where Peer.Snapshot stages what it receives (refused when absent). */
+  snapshots?: SnapshotStaging;
   /** Messages queued per peer before new ones are dropped (etcd's stream buffer is 4096). */
   queueLimit?: number;
   logger?: ConsensusLogger;
@@ -67,7 +77,9 @@ const HEALTHY_STREAM_MS = 1000;
  * queues, reconnection with backoff, and a cluster-id check on every incoming call.
  */
 export class PeerTransport {
-  private readonly server = new grpc.Server();
+  // Peers are trusted (cluster-id checked): a batch or snapshot chunk may exceed gRPC's 4 MiB
+  // default, e.g. a chunk holding one value near a raised --max-request-bytes.
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': -1 });
   private readonly links = new Map<bigint, PeerLink>();
   private readonly handlers = new Map<string, CallHandler>();
   private readonly logger: ConsensusLogger;
@@ -97,6 +109,10 @@ export class PeerTransport {
         opts.members
           ? cb(null, { clusterId: opts.clusterId, members: opts.members() })
           : cb({ code: grpc.status.UNIMPLEMENTED, details: 'no member list here' }),
+      Snapshot: (
+        call: grpc.ServerReadableStream<SnapshotChunkMessage, object>,
+        cb: grpc.sendUnaryData<object>,
+      ) => t.serveSnapshot(call, cb),
     });
     try {
       for (const l of opts.listen) {
@@ -143,6 +159,20 @@ export class PeerTransport {
       if (link) link.enqueue(m);
       else this.logger.warn('dropped a raft message to an unknown member', { to: m.to.toString(16) });
     }
+  }
+
+  /**
+   * Streams a snapshot to its follower (Peer.Snapshot): `m` (type Snap) with the metadata of
+   * `image`, the records of the state machine at that index. Reports the outcome to Raft.
+   */
+  sendSnapshot(m: Message, image: AsyncGenerator<[Buffer, Buffer][]>): void {
+    const link = this.links.get(m.to);
+    if (!link || this.stopped) {
+      void image.return(undefined);
+      this.opts.sink.reportSnapshot(m.to, SnapshotStatus.Failure);
+      return;
+    }
+    void link.sendSnapshot(m, image);
   }
 
   /** Registers the handler Peer.Call runs for `method` on this member. */
@@ -198,12 +228,45 @@ export class PeerTransport {
       const messages: Message[] = [];
       for (const raw of batch) {
         const m = decodeMessage(raw);
-        if (m.to === me) messages.push(m);
+        // A snapshot's data comes only through Peer.Snapshot, staged before Raft sees it.
+        if (m.to === me && m.type !== MessageType.Snap) messages.push(m);
       }
       if (messages.length > 0) this.opts.sink.deliver(messages);
     });
     call.on('end', () => cb(null, {}));
     call.on('error', () => undefined);
+  }
+
+  private serveSnapshot(
+    call: grpc.ServerReadableStream<SnapshotChunkMessage, object>,
+    cb: grpc.sendUnaryData<object>,
+  ): void {
+    const refused = this.refusal(call.metadata);
+    if (refused) {
+      this.logger.error(refused);
+      cb({ code: grpc.status.FAILED_PRECONDITION, details: `cairn: cluster ID mismatch: ${refused}` });
+      return;
+    }
+    const staging = this.opts.snapshots;
+    if (!staging) {
+      cb({ code: grpc.status.UNIMPLEMENTED, details: 'this member takes no snapshots' });
+      return;
+    }
+    receiveSnapshot(call, staging, this.opts.memberId).then(
+      (m) => {
+        this.logger.info('received a snapshot', {
+          from: m.from.toString(16),
+          index: m.snapshot?.metadata.index.toString(),
+        });
+        // Taken: the image stays staged, and no other transfer may replace it, until installed.
+        if (!this.stopped && this.opts.sink.deliverSnapshot?.(m)) staging.claim(m.snapshot!.metadata);
+        cb(null, {});
+      },
+      (err: Error & { code?: number }) => {
+        this.logger.warn('refused a snapshot', { error: err.message });
+        cb({ code: err.code ?? grpc.status.ABORTED, details: err.message });
+      },
+    );
   }
 
   private async serveCall(
@@ -265,6 +328,7 @@ class PeerLink {
   /** A failure was logged and no stream has been healthy since: do not log every retry. */
   private warned = false;
   private closed = false;
+  private sendingSnapshot = false;
   private readonly limit: number;
 
   constructor(
@@ -293,8 +357,6 @@ class PeerLink {
     // While the peer is down or the queue is full, drop at once as etcd does: Raft probes again.
     if (!this.client || this.down || this.retry || this.queue.length >= this.limit) return this.dropped(m);
     this.queue.push(encodeMessage(m));
-    // A snapshot message holds only metadata today (see RaftDriver): queued is as sent as it gets.
-    if (m.type === MessageType.Snap) this.opts.sink.reportSnapshot(this.id, SnapshotStatus.Finish);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -314,6 +376,30 @@ class PeerLink {
           err ? fail(new PeerCallError(err.code, err.details)) : ok(Buffer.from(res)),
       );
     });
+  }
+
+  /** Streams one snapshot (see PeerTransport.sendSnapshot); one at a time per peer. */
+  async sendSnapshot(m: Message, image: AsyncGenerator<[Buffer, Buffer][]>): Promise<void> {
+    if (this.sendingSnapshot || this.closed || !this.client) {
+      void image.return(undefined);
+      this.opts.sink.reportSnapshot(this.id, SnapshotStatus.Failure);
+      return;
+    }
+    this.sendingSnapshot = true;
+    try {
+      const records = await sendSnapshot(this.client, this.metadata, m, image);
+      this.logger.info('sent a snapshot', {
+        peer: this.id.toString(16),
+        index: m.snapshot?.metadata.index.toString(),
+        records,
+      });
+      this.opts.sink.reportSnapshot(this.id, SnapshotStatus.Finish);
+    } catch (err) {
+      this.logger.warn('failed to send a snapshot', { peer: this.id.toString(16), error: String(err) });
+      this.opts.sink.reportSnapshot(this.id, SnapshotStatus.Failure);
+    } finally {
+      this.sendingSnapshot = false;
+    }
   }
 
   /** Reconnects at once if waiting out a backoff. */

@@ -10,6 +10,7 @@ import {
   ReadState,
   MessageType,
   Ready,
+  SnapshotMetadata,
   SnapshotStatus,
   StateType,
   decodeConfChangeEntry,
@@ -84,13 +85,30 @@ export interface RaftDriverOptions {
   onConfState?: (cs: ConfState) => void;
   /** Sends messages to peers (none in a cluster of one). */
   send?: (messages: Message[]) => void;
-  /** Applied entries kept in the log before it is truncated. */
+  /**
+   * Sends a snapshot message with its data: `m.snapshot.metadata` is the state machine as it
+   * stands now (this applied index, its term, the current configuration), and the callee must
+   * take its image synchronously, before any further apply. Absent: snapshots are refused.
+   */
+  sendSnapshot?: (m: Message) => void;
+  /**
+   * Replaces the state machine with the staged image of a snapshot Raft is installing (index
+   * and term of `metadata`), durably, and reloads everything held in memory; the Raft log
+   * restarts after it. Called from the Ready loop before the snapshot is recorded in the log.
+   */
+  installSnapshot?: (metadata: SnapshotMetadata) => Promise<void>;
+  /**
+   * Applied entries between log truncations (--snapshot-count; etcd's 100000). Every entry since
+   * the last truncation stays in the log's in-memory mirror, as in etcd's MemoryStorage, so this
+   * bounds that memory too: about (snapshotEntries + catchUpEntries) x the average entry size.
+   */
   snapshotEntries?: number;
   /** This member became leader (true) or stopped being leader (false). */
   onLeadershipChange?: (leading: boolean) => void;
   /**
    * Applied entries kept after a truncation when there are peers, so a follower that was away
-   * for a while catches up from the log (etcd's 5000).
+   * for a while catches up from the log (etcd's 5000; never more than snapshotEntries, so a
+   * small --snapshot-count keeps a small log). A follower further behind gets a snapshot.
    */
   catchUpEntries?: number;
   /** The driver failed (a write, fsync or apply threw) and stopped: entries in flight are lost to their callers. */
@@ -157,8 +175,8 @@ export class RaftDriver {
     private readonly log: RaftLogStore,
   ) {
     this.logger = opts.logger ?? silent;
-    this.snapshotEntries = BigInt(opts.snapshotEntries ?? 10_000);
-    this.catchUpEntries = BigInt(opts.catchUpEntries ?? 5_000);
+    this.snapshotEntries = BigInt(opts.snapshotEntries ?? 100_000);
+    this.catchUpEntries = BigInt(opts.catchUpEntries ?? Math.min(5_000, opts.snapshotEntries ?? 100_000));
     this.readTimeoutMs = opts.readTimeoutMs ?? 5000 + 2 * opts.electionMs;
     const { hardState, confState } = log.initialState();
     this.setConfState(confState);
@@ -281,6 +299,15 @@ export class RaftDriver {
       }
     }
     this.kick();
+  }
+
+  /**
+   * Steps a snapshot message whose image is staged; true if Raft took it (it will come back in a
+   * Ready for `installSnapshot`), false if Raft ignored it (e.g. it was not ahead of the log).
+   */
+  stepSnapshot(m: Message): boolean {
+    this.step([m]);
+    return this.node.raft.raftLog.unstable.snapshot?.metadata.index === m.snapshot?.metadata.index;
   }
 
   /** The transport could not deliver to `id`. */
@@ -473,6 +500,7 @@ export class RaftDriver {
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
     if (rd.messages.length > 0) this.send(rd.messages);
     const durableLast = this.log.lastIndex();
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot.metadata);
     this.log.persist(rd);
     const synced = rd.mustSync ? this.opts.engine.sync() : undefined;
     let committed = rd.committedEntries;
@@ -500,11 +528,40 @@ export class RaftDriver {
     this.opts.onConfState?.(cs);
   }
 
+  /** The state machine takes the snapshot's image; Raft's log restarts after it. */
+  private async installSnapshot(metadata: SnapshotMetadata): Promise<void> {
+    if (!this.opts.installSnapshot) throw new Error('received a snapshot but cannot install one');
+    this.logger.info('installing a snapshot', {
+      index: metadata.index.toString(),
+      term: metadata.term.toString(),
+    });
+    await this.opts.installSnapshot(metadata);
+    this.applied = metadata.index;
+    this.setConfState(metadata.confState);
+    // Reads waiting for an index the snapshot covers are served from the new state.
+    this.serveReads();
+    this.logger.info('installed a snapshot', { index: metadata.index.toString() });
+  }
+
   private send(messages: Message[]): void {
     if (!this.opts.send) return;
     if (!messages.some((m) => m.type === MessageType.Snap)) return this.opts.send(messages);
-    // A snapshot here is only metadata: the store's data cannot be shipped with it yet, and a
-    // follower installing it would skip entries. Raft retries; the follower stays behind.
+    const sendSnapshot = this.opts.sendSnapshot;
+    if (sendSnapshot) {
+      for (const m of messages) {
+        if (m.type !== MessageType.Snap) continue;
+        // Raft's snapshot is the log's start; the image is the store as applied now, newer.
+        const metadata = {
+          index: this.applied,
+          term: this.log.term(this.applied),
+          confState: this.confState,
+        };
+        sendSnapshot({ ...m, snapshot: { data: new Uint8Array(0), metadata } });
+      }
+      return this.opts.send(messages.filter((m) => m.type !== MessageType.Snap));
+    }
+    // Without a way to ship the store's data, a follower installing the metadata alone would
+    // skip entries. Raft retries; the follower stays behind.
     const now = Date.now();
     for (const m of messages) {
       if (m.type !== MessageType.Snap) continue;

@@ -32,8 +32,8 @@ import { Engine, EngineOp, metaKey } from '../../storage/src';
  */
 export const ENTRY_PREFIX = 0x77; // 'w'
 const ENTRY_KEYSPACE_END = Buffer.from([ENTRY_PREFIX + 1]);
-const HARD_STATE_KEY = metaKey('raft-hard-state');
-const SNAPSHOT_KEY = metaKey('raft-snapshot');
+export const HARD_STATE_KEY = metaKey('raft-hard-state');
+export const SNAPSHOT_KEY = metaKey('raft-snapshot');
 /** The configuration as of the state machine's applied index (written with that index). */
 const CONF_STATE_KEY = metaKey('raft-conf-state');
 

@@ -70,15 +70,27 @@ export class Lessor implements LeaseLookup {
    */
   static async load(engine: Engine, store: MvccStore, opts: LessorOptions): Promise<Lessor> {
     const lessor = new Lessor(opts);
+    await lessor.reload(engine, store);
+    return lessor;
+  }
+
+  /**
+   * (Re)loads the leases from the engine and the keys attached to them from `store` (after a
+   * snapshot replaced both); a primary lessor gives every lease a full TTL from now.
+   */
+  async reload(engine: Engine, store: MvccStore): Promise<void> {
+    this.leases.clear();
+    this.pending = [];
     for await (const chunk of engine.scan(LEASE_PREFIX, LEASE_PREFIX_END)) {
       for (const [key, value] of chunk) {
         const id = key.readBigInt64BE(LEASE_PREFIX.length);
-        lessor.leases.set(id, new Lease(id, value.readDoubleBE(0)));
+        this.leases.set(id, new Lease(id, value.readDoubleBE(0)));
       }
     }
-    store.forEachLeasedKey((key, id) => lessor.leases.get(id)?.keys.add(key));
-    store.leases = lessor;
-    return lessor;
+    store.forEachLeasedKey((key, id) => this.leases.get(id)?.keys.add(key));
+    store.leases = this;
+    if (this.primary) this.promote(0);
+    else this.heap.reset([]);
   }
 
   get isPrimary(): boolean {

@@ -17,13 +17,20 @@ export class AlarmStore {
   /** Loads the alarms persisted in the engine. */
   static async load(engine: Engine): Promise<AlarmStore> {
     const store = new AlarmStore();
+    await store.reload(engine);
+    return store;
+  }
+
+  /** (Re)loads the alarms from the engine (after a snapshot replaced them). */
+  async reload(engine: Engine): Promise<void> {
+    this.active.clear();
+    this.pending = [];
     for await (const chunk of engine.scan(ALARM_PREFIX, ALARM_PREFIX_END)) {
       for (const [, value] of chunk) {
         const [memberID, type] = value.toString('utf8').split('/');
-        store.active.set(`${memberID}/${type}`, { memberID, alarm: Number(type) as AlarmType });
+        this.active.set(`${memberID}/${type}`, { memberID, alarm: Number(type) as AlarmType });
       }
     }
-    return store;
   }
 
   /** True while any member has `type` raised. */

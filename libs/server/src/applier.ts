@@ -51,6 +51,11 @@ export class Applier {
     this.applied = decodeNumber(store.engine.get(APPLIED_INDEX_KEY));
   }
 
+  /** Re-reads the applied index (after a snapshot replaced the state machine). */
+  reload(): void {
+    this.applied = decodeNumber(this.store.engine.get(APPLIED_INDEX_KEY));
+  }
+
   get appliedIndex(): number {
     return this.applied;
   }

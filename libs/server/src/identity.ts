@@ -59,6 +59,9 @@ export interface MemberAttributes {
 
 const ATTRIBUTES_KEY = metaKey('member-attributes');
 
+/** Records that belong to this member alone: never in a snapshot's image, kept when one is installed. */
+export const MEMBER_LOCAL_KEYS: readonly Buffer[] = [IDENTITY_KEY, ATTRIBUTES_KEY];
+
 export function loadAttributes(engine: Engine): MemberAttributes | undefined {
   const raw = engine.get(ATTRIBUTES_KEY);
   return raw ? (JSON.parse(raw.toString('utf8')) as MemberAttributes) : undefined;

@@ -13,7 +13,14 @@ import * as convert from './convert';
 import { Errors, fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
 import { AlarmAction, AlarmType } from './etcd-types';
-import { Identity, MemberAttributes, loadAttributes, loadIdentity, saveAttributes } from './identity';
+import {
+  Identity,
+  MEMBER_LOCAL_KEYS,
+  MemberAttributes,
+  loadAttributes,
+  loadIdentity,
+  saveAttributes,
+} from './identity';
 import { InternalRequest } from './internal-request';
 import { bootstrap } from './bootstrap';
 import { MemberAuth } from './member-auth';
@@ -26,6 +33,8 @@ import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
 import { WatchHub } from '../../watch/src';
+import { StateMachine } from './state-machine';
+import { ImageKeys, SnapshotStaging } from '../../consensus/src';
 
 /** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
 export const ETCD_API_VERSION = '3.4.0';
@@ -98,6 +107,8 @@ export class Member {
     private readonly membership: Membership,
     lessor: Lessor,
     authApplier: AuthApplier,
+    /** Hooks for modules that must reload when a snapshot replaces the state (see StateMachine). */
+    readonly stateMachine: StateMachine,
   ) {
     this.clusterIdText = identity.clusterId.toString();
     this.memberIdText = identity.memberId.toString();
@@ -130,6 +141,10 @@ export class Member {
     prepareDataDir(config.dataDir, dbDir);
     const engine = await Engine.open(dbDir);
     try {
+      const imageKeys = new ImageKeys([...MEMBER_LOCAL_KEYS]);
+      // A snapshot install cut by a crash is finished before anything reads the state machine.
+      const installed = await SnapshotStaging.recover(engine, imageKeys);
+      if (installed) logger.warn('finished installing a snapshot', { index: installed.index.toString() });
       const store = await MvccStore.open(engine);
       const stored = loadIdentity(engine);
       const boot = stored ? undefined : await bootstrap(engine, config);
@@ -154,6 +169,7 @@ export class Member {
         (id) => lessor.timeToLive(id, true)?.keys ?? [],
       );
       const applier = new Applier(store, alarms, lessor, authApplier);
+      const stateMachine = new StateMachine(engine, store, lessor, alarms, membership, applier);
       const proposer = await RaftProposer.open(engine, applier, {
         memberId: identity.memberId,
         clusterId: identity.clusterId,
@@ -167,6 +183,7 @@ export class Member {
         bootstrapVoters: membership.list().flatMap((m) => (m.isLearner ? [] : [m.id])),
         bootstrapLearners: membership.list().flatMap((m) => (m.isLearner ? [m.id] : [])),
         peerListeners: config.peerListeners,
+        snapshots: { staging: new SnapshotStaging(engine, imageKeys), stateMachine },
         forceNewCluster: config.forceNewCluster,
         logger,
       });
@@ -182,10 +199,14 @@ export class Member {
         membership,
         lessor,
         authApplier,
+        stateMachine,
       );
       proposer.onLeaderCall(PROMOTE_CALL, (payload) => member.promoteOnLeader(payload));
       member.publish();
       applier.publish = (events, revision) => member.watchHub.publish(events, revision);
+      // A snapshot replaced the state: auth reloads its users and roles, watchers catch up.
+      stateMachine.onReopen(async () => authApplier.store.replaceWith(await authRecords(engine)));
+      stateMachine.onReopen(() => member.watchHub.resync());
       if (config.autoCompaction) {
         member.autoCompactor = new AutoCompactor(
           config.autoCompaction,
@@ -213,6 +234,8 @@ export class Member {
   async range(req: pb.RangeRequest, auth?: AuthInfo): Promise<pb.RangeResponse> {
     if (!req.serializable && this.proposer.isLearner) throw Errors.notSupportedForLearner();
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
+    // A snapshot being installed: the store answers again once it is whole.
+    if (this.stateMachine.replacing) await this.stateMachine.replacing;
     if (this.auth.store.enabled)
       this.checkAuth(() => this.auth.store.checkRange(auth, req.key, req.range_end));
     try {
@@ -258,6 +281,7 @@ export class Member {
     if (isReadOnlyTxn(req)) {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
+      if (this.stateMachine.replacing) await this.stateMachine.replacing;
       if (this.auth.store.enabled) this.checkAuth(() => checkTxnAuth(this.auth.store, auth, req));
       try {
         const { revision, result } = this.store.txn(convert.txnRequest(req));
@@ -422,8 +446,10 @@ export class Member {
   }
 
   /** Maintenance.Snapshot: the whole keyspace at one point in time, chunked (see snapshot.ts). */
-  snapshot(): AsyncGenerator<pb.SnapshotResponse> {
-    return snapshotStream(this.engine);
+  async *snapshot(): AsyncGenerator<pb.SnapshotResponse> {
+    // Not of a state machine half replaced by a Raft snapshot being installed.
+    await this.stateMachine.replacing;
+    yield* snapshotStream(this.engine);
   }
 
   /**
@@ -463,6 +489,7 @@ export class Member {
 
   /** Maintenance.HashKV: see MvccStore.hashKV; the header carries the current revision. */
   async hashKV(req: pb.HashKVRequest): Promise<pb.HashKVResponse> {
+    await this.stateMachine.replacing;
     try {
       const { hash, revision, compactRevision } = await this.store.hashKV(Number(req.revision ?? 0));
       return { header: this.header(revision), hash, compact_revision: String(compactRevision) };
@@ -473,6 +500,7 @@ export class Member {
 
   /** Maintenance.Hash: a hash of the whole MVCC store. */
   async hash(): Promise<pb.HashResponse> {
+    await this.stateMachine.replacing;
     const { hash, revision } = await this.store.hash();
     return { header: this.header(revision), hash };
   }
@@ -555,13 +583,17 @@ function toPbMember(m: ClusterMember): pb.Member {
 
 /** The auth store as persisted under its prefix. */
 async function loadAuthStore(engine: Engine): Promise<AuthStore> {
+  return AuthStore.fromRecords(await authRecords(engine));
+}
+
+async function authRecords(engine: Engine): Promise<[string, Buffer][]> {
   const records: [string, Buffer][] = [];
   const end = Buffer.concat([AUTH_PREFIX.subarray(0, -1), Buffer.from('0')]); // '0' follows '/'
   for await (const chunk of engine.scan(AUTH_PREFIX, end)) {
     for (const [key, value] of chunk)
       records.push([key.subarray(AUTH_PREFIX.length).toString('utf8'), value]);
   }
-  return AuthStore.fromRecords(records);
+  return records;
 }
 
 function prepareDataDir(dataDir: string, dbDir: string): void {

@@ -38,6 +38,14 @@ export class Membership {
     );
   }
 
+  /** Takes `other`'s members and removed ids (a snapshot replaced the recorded list). */
+  replaceWith(other: Membership): void {
+    this.members.clear();
+    this.removed.clear();
+    for (const m of other.members.values()) this.members.set(m.id, m);
+    for (const id of other.removed) this.removed.add(id);
+  }
+
   static load(engine: Engine): Membership | undefined {
     const raw = engine.get(MEMBERS_KEY);
     if (!raw) return undefined;

@@ -5,8 +5,10 @@ import {
   PeerListener,
   PeerTransport,
   RaftDriver,
+  RaftDriverOptions,
   RaftLogStore,
   ReadTimeoutError,
+  SnapshotStaging,
 } from '../../consensus/src';
 import {
   ConfChange,
@@ -30,6 +32,8 @@ import { Logger } from './logger';
 import { ClusterMember, Membership } from './membership';
 import { applyToMembership, checkConfChange, encodeMemberContext } from './membership-changes';
 import { LeaderCallHandler, Proposer } from './proposer';
+import { stateMachineImage } from './snapshot-image';
+import { StateMachine } from './state-machine';
 
 export interface RaftProposerOptions {
   memberId: bigint;
@@ -48,6 +52,8 @@ export interface RaftProposerOptions {
   bootstrapLearners?: bigint[];
   /** --force-new-cluster (see RaftDriverOptions). */
   forceNewCluster?: boolean;
+  /** Snapshots for followers behind the truncated log: staged here, installed over `stateMachine`. */
+  snapshots?: { staging: SnapshotStaging; stateMachine: StateMachine };
   /** --listen-peer-urls; no peer transport when absent. */
   peerListeners?: PeerListener[];
   logger: Logger;
@@ -134,11 +140,13 @@ export class RaftProposer implements Proposer {
           listen: opts.peerListeners,
           peers: opts.membership.peersOf(opts.memberId),
           members: () => opts.membership.toJson(),
+          snapshots: opts.snapshots?.staging,
           // Messages that arrive before the driver exists are lost: Raft sends again.
           sink: {
             deliver: (messages) => proposer.driver?.step(messages),
             reportUnreachable: (id) => proposer.driver?.reportUnreachable(id),
             reportSnapshot: (id, status) => proposer.driver?.reportSnapshot(id, status),
+            deliverSnapshot: (m) => proposer.driver?.stepSnapshot(m) ?? false,
           },
           logger: opts.logger,
         });
@@ -158,6 +166,7 @@ export class RaftProposer implements Proposer {
         readTimeoutMs: proposer.timeoutMs,
         snapshotEntries: opts.snapshotCount,
         send: transport ? (messages) => transport.send(messages) : undefined,
+        ...(transport && opts.snapshots ? proposer.snapshotHooks(engine, transport, opts.snapshots) : {}),
         onConfChange: (cc) => proposer.onConfChange(cc),
         onConfState: (cs) => (proposer.confState = cs),
         // Accepted proposals wait for their apply, which will not come now.
@@ -176,6 +185,29 @@ export class RaftProposer implements Proposer {
       throw err;
     }
     return proposer;
+  }
+
+  /** The driver's snapshot hooks: images of this member's state out, staged images in. */
+  private snapshotHooks(
+    engine: Engine,
+    transport: PeerTransport,
+    { staging, stateMachine }: { staging: SnapshotStaging; stateMachine: StateMachine },
+  ): Pick<RaftDriverOptions, 'sendSnapshot' | 'installSnapshot'> {
+    return {
+      sendSnapshot: (m) =>
+        transport.sendSnapshot(m, stateMachineImage(engine, staging.keys, m.snapshot!.metadata.index)),
+      installSnapshot: async (metadata) => {
+        await stateMachine.install(staging, metadata);
+        this.linkMembers(transport);
+      },
+    };
+  }
+
+  /** Links to exactly the members the (replaced) member list names. */
+  private linkMembers(transport: PeerTransport): void {
+    const peers = this.opts.membership.peersOf(this.opts.memberId);
+    for (const id of transport.peerIds) if (!peers.has(id)) transport.removePeer(id);
+    for (const [id, urls] of peers) if (!transport.peerIds.includes(id)) transport.addPeer(id, urls);
   }
 
   get isLeader(): boolean {

@@ -85,25 +85,47 @@ export interface FlushedBatch {
  * awaits between an apply and its flush, so readers never see half a batch.
  */
 export class MvccStore {
-  private readonly index = new KeyIndex();
+  private index = new KeyIndex();
   // etcd's store starts at revision 1 (so the first write is revision 2) and uncompacted (-1).
   private currentRev = 1;
   private compactRev = -1;
   private readonly pendingRecords = new Map<string, StoredRecord>();
   private pendingOps: EngineOp[] = [];
   private pendingEvents: MvccEvent[] = [];
-  private readonly compactor: Compactor;
+  private compactor: Compactor;
   // Bytes of the revision records on disk (keys and values): the store's size in use.
   private recordBytes = 0;
   leases: LeaseLookup = NO_LEASES;
 
   private constructor(readonly engine: Engine) {
-    this.compactor = new Compactor(
-      engine,
+    this.compactor = this.newCompactor();
+  }
+
+  private newCompactor(): Compactor {
+    return new Compactor(
+      this.engine,
       this.index,
       (rev) => [{ type: 'put', key: META_COMPACT_DONE, value: encodeNumber(rev) }],
       (bytes) => (this.recordBytes -= bytes),
     );
+  }
+
+  /**
+   * Forgets everything held in memory and rebuilds it from the engine, whose revisions were
+   * replaced underneath (a snapshot installed). The caller awaited `idle()` before replacing
+   * them and serves no reads until this resolves.
+   */
+  async reload(): Promise<void> {
+    await this.compactor.idle();
+    this.index = new KeyIndex();
+    this.compactor = this.newCompactor();
+    this.currentRev = 1;
+    this.compactRev = -1;
+    this.recordBytes = 0;
+    this.pendingRecords.clear();
+    this.pendingOps = [];
+    this.pendingEvents = [];
+    await this.rebuild();
   }
 
   /** Opens the store and rebuilds the key index from the revisions on disk. */

@@ -81,6 +81,26 @@ describe('WatchHub', () => {
     expect(f.hub.counts).toEqual({ synced: 1, unsynced: 0 });
   });
 
+  it('after the store jumped ahead unpublished (a snapshot installed), synced watchers catch up exactly once', async () => {
+    const s = f.stream();
+    s.stream.create(0n, spec('k'));
+    s.stream.create(0n, spec('k', { startRevision: 8 }));
+    f.put('k');
+    // Written without publishing, as a snapshot install replaces the store underneath.
+    for (let i = 0; i < 4; i++) {
+      f.store.put({ key: b('k'), value: b(`s${i}`) });
+      f.store.flush();
+    }
+    f.hub.resync();
+    await f.settle();
+    f.put('k');
+    expect(s.events(0n).map((e) => e.kv.modRevision)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(s.events(1n).map((e) => e.kv.modRevision)).toEqual([]);
+    f.put('k');
+    expect(s.events(1n).map((e) => e.kv.modRevision)).toEqual([8]);
+    expect(f.hub.counts).toEqual({ synced: 2, unsynced: 0 });
+  });
+
   it('moves a watcher of a full stream aside; it catches up from history once the stream drains', async () => {
     const slow = f.stream();
     const fast = f.stream();

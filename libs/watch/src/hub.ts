@@ -24,12 +24,15 @@ export class WatchHub {
   private syncing = false;
   private closed = false;
   private readonly chunkRevisions: number;
+  /** The last revision synced watchers were given (or had no events of). */
+  private published: number;
 
   constructor(
     private readonly store: WatchableStore,
     private readonly opts: WatchHubOptions = {},
   ) {
     this.chunkRevisions = opts.chunkRevisions ?? 1000;
+    this.published = store.revision;
   }
 
   /** Watchers by state (tests and metrics). */
@@ -75,6 +78,7 @@ export class WatchHub {
    * the batch is written and before its writers hear back. Cheap when nobody watches.
    */
   publish(events: MvccEvent[], revision: number): void {
+    this.published = revision;
     if (this.synced.size === 0 || events.length === 0) return;
     const prev = new PrevKvReader(this.store);
     for (const [w, evs] of this.synced.match(events)) {
@@ -87,6 +91,21 @@ export class WatchHub {
       }
       w.output.events(w.id, w.spec.prevKv ? prev.attach(evs) : evs, revision);
     }
+  }
+
+  /**
+   * The store jumped ahead without publishing (a snapshot replaced it on this follower): every
+   * synced watcher catches up from history after what it was given, or is told its next
+   * revision was compacted away, as etcd's watchers are after a snapshot restore.
+   */
+  resync(): void {
+    for (const w of [...this.synced]) {
+      this.synced.delete(w);
+      w.next = Math.max(w.next, this.published + 1);
+      this.unsynced.add(w);
+    }
+    this.published = this.store.revision;
+    this.kick();
   }
 
   /** Resumes catching up (a stream drained, or a watcher needs history). */
