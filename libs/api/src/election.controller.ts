@@ -1,0 +1,67 @@
+import { Controller, Inject } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { Observable } from 'rxjs';
+import {
+  ElectionService,
+  LeaderKey,
+  LeaderResponse,
+  Member,
+  RequestCall,
+  RequestMetadata,
+  pb,
+} from '../../server/src';
+import { CancellableCall, callSignal } from './call-signal';
+import { MEMBER } from './tokens';
+
+type Header = { header: pb.ResponseHeader };
+
+/** v3electionpb.Election. */
+@Controller()
+export class ElectionController {
+  private readonly elections: ElectionService;
+
+  constructor(@Inject(MEMBER) private readonly member: Member) {
+    this.elections = new ElectionService(member);
+  }
+
+  @GrpcMethod('Election', 'Campaign')
+  campaign(
+    req: { name?: Buffer; lease?: string; value?: Buffer },
+    meta?: RequestMetadata,
+    call?: RequestCall & CancellableCall,
+  ): Promise<Header & { leader: LeaderKey }> {
+    return this.elections.campaign(req, callSignal(call), this.member.auth.infoFrom(meta, call));
+  }
+
+  @GrpcMethod('Election', 'Proclaim')
+  proclaim(
+    req: { leader?: LeaderKey; value?: Buffer },
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<Header> {
+    return this.elections.proclaim(req, this.member.auth.infoFrom(meta, call));
+  }
+
+  @GrpcMethod('Election', 'Leader')
+  leader(req: { name?: Buffer }, meta?: RequestMetadata, call?: RequestCall): Promise<LeaderResponse> {
+    return this.elections.leader(req, this.member.auth.infoFrom(meta, call));
+  }
+
+  /** A server stream: ends only when the client cancels (Nest then unsubscribes). */
+  @GrpcMethod('Election', 'Observe')
+  observe(req: { name?: Buffer }, meta?: RequestMetadata, call?: RequestCall): Observable<LeaderResponse> {
+    const auth = this.member.auth.infoFrom(meta, call);
+    return new Observable((subscriber) => {
+      const stop = new AbortController();
+      this.elections
+        .observe(req, (res) => subscriber.next(res), stop.signal, auth)
+        .catch((err: unknown) => subscriber.error(err));
+      return () => stop.abort();
+    });
+  }
+
+  @GrpcMethod('Election', 'Resign')
+  resign(req: { leader?: LeaderKey }, meta?: RequestMetadata, call?: RequestCall): Promise<Header> {
+    return this.elections.resign(req, this.member.auth.infoFrom(meta, call));
+  }
+}
