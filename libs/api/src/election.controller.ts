@@ -11,6 +11,7 @@ import {
   pb,
 } from '../../server/src';
 import { CancellableCall, callSignal } from './call-signal';
+import { viaEmbeddedClient } from './coordination-errors';
 import { MEMBER } from './tokens';
 
 type Header = { header: pb.ResponseHeader };
@@ -30,7 +31,9 @@ export class ElectionController {
     meta?: RequestMetadata,
     call?: RequestCall & CancellableCall,
   ): Promise<Header & { leader: LeaderKey }> {
-    return this.elections.campaign(req, callSignal(call), this.member.auth.infoFrom(meta, call));
+    return viaEmbeddedClient(() =>
+      this.elections.campaign(req, callSignal(call), this.member.auth.infoFrom(meta, call)),
+    );
   }
 
   @GrpcMethod('Election', 'Proclaim')
@@ -39,29 +42,29 @@ export class ElectionController {
     meta?: RequestMetadata,
     call?: RequestCall,
   ): Promise<Header> {
-    return this.elections.proclaim(req, this.member.auth.infoFrom(meta, call));
+    return viaEmbeddedClient(() => this.elections.proclaim(req, this.member.auth.infoFrom(meta, call)));
   }
 
   @GrpcMethod('Election', 'Leader')
   leader(req: { name?: Buffer }, meta?: RequestMetadata, call?: RequestCall): Promise<LeaderResponse> {
-    return this.elections.leader(req, this.member.auth.infoFrom(meta, call));
+    return viaEmbeddedClient(() => this.elections.leader(req, this.member.auth.infoFrom(meta, call)));
   }
 
   /** A server stream: ends only when the client cancels (Nest then unsubscribes). */
   @GrpcMethod('Election', 'Observe')
   observe(req: { name?: Buffer }, meta?: RequestMetadata, call?: RequestCall): Observable<LeaderResponse> {
-    const auth = this.member.auth.infoFrom(meta, call);
     return new Observable((subscriber) => {
       const stop = new AbortController();
-      this.elections
-        .observe(req, (res) => subscriber.next(res), stop.signal, auth)
-        .catch((err: unknown) => subscriber.error(err));
+      const send = (res: LeaderResponse) => subscriber.next(res);
+      viaEmbeddedClient(() =>
+        this.elections.observe(req, send, stop.signal, this.member.auth.infoFrom(meta, call)),
+      ).catch((err: unknown) => subscriber.error(err));
       return () => stop.abort();
     });
   }
 
   @GrpcMethod('Election', 'Resign')
   resign(req: { leader?: LeaderKey }, meta?: RequestMetadata, call?: RequestCall): Promise<Header> {
-    return this.elections.resign(req, this.member.auth.infoFrom(meta, call));
+    return viaEmbeddedClient(() => this.elections.resign(req, this.member.auth.infoFrom(meta, call)));
   }
 }

@@ -1,7 +1,16 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { LockRequest, LockResponse, LockService, Member, RequestCall, RequestMetadata, pb } from '../../server/src';
+import {
+  LockRequest,
+  LockResponse,
+  LockService,
+  Member,
+  RequestCall,
+  RequestMetadata,
+  pb,
+} from '../../server/src';
 import { CancellableCall, callSignal } from './call-signal';
+import { viaEmbeddedClient } from './coordination-errors';
 import { MEMBER } from './tokens';
 
 /** v3lockpb.Lock. */
@@ -14,8 +23,14 @@ export class LockController {
   }
 
   @GrpcMethod('Lock', 'Lock')
-  lock(req: LockRequest, meta?: RequestMetadata, call?: RequestCall & CancellableCall): Promise<LockResponse> {
-    return this.locks.lock(req, callSignal(call), this.member.auth.infoFrom(meta, call));
+  lock(
+    req: LockRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall & CancellableCall,
+  ): Promise<LockResponse> {
+    return viaEmbeddedClient(() =>
+      this.locks.lock(req, callSignal(call), this.member.auth.infoFrom(meta, call)),
+    );
   }
 
   @GrpcMethod('Lock', 'Unlock')
@@ -24,6 +39,6 @@ export class LockController {
     meta?: RequestMetadata,
     call?: RequestCall,
   ): Promise<{ header: pb.ResponseHeader }> {
-    return this.locks.unlock(req, this.member.auth.infoFrom(meta, call));
+    return viaEmbeddedClient(() => this.locks.unlock(req, this.member.auth.infoFrom(meta, call)));
   }
 }

@@ -80,7 +80,10 @@ export class ElectionService {
     return { header, leader: leader() };
   }
 
-  async proclaim(req: { leader?: LeaderKey | null; value?: Buffer }, auth?: AuthInfo): Promise<{ header: pb.ResponseHeader }> {
+  async proclaim(
+    req: { leader?: LeaderKey | null; value?: Buffer },
+    auth?: AuthInfo,
+  ): Promise<{ header: pb.ResponseHeader }> {
     const leader = req.leader;
     if (!leader) throw missingLeaderKey();
     const key = leader.key ?? Buffer.alloc(0);
@@ -133,21 +136,33 @@ export class ElectionService {
         current = { header: res.header as pb.ResponseHeader, kv: res.kvs[0] };
       } else {
         // No leader yet: the first key put under the prefix is the next one.
-        current = await watchUntil(hub, { key: prefix, rangeEnd: prefixEnd(prefix) }, Number(res.header?.revision), signal, (events) => {
-          const put = events.find((ev) => ev.type === EventType.PUT);
-          if (!put) return undefined;
-          return { header: this.member.header(put.kv.modRevision), kv: keyValue(put.kv) };
-        });
+        current = await watchUntil(
+          hub,
+          { key: prefix, rangeEnd: prefixEnd(prefix) },
+          Number(res.header?.revision),
+          signal,
+          (events) => {
+            const put = events.find((ev) => ev.type === EventType.PUT);
+            if (!put) return undefined;
+            return { header: this.member.header(put.kv.modRevision), kv: keyValue(put.kv) };
+          },
+        );
       }
       send(current);
       // Follow the leader's key: each put is a proclamation, its deletion hands over.
-      await watchUntil(hub, { key: current.kv.key }, Number(current.header.revision) + 1, signal, (events, revision) => {
-        for (const ev of events) {
-          if (ev.type === EventType.DELETE) return true;
-          send({ header: this.member.header(revision), kv: keyValue(ev.kv) });
-        }
-        return undefined;
-      });
+      await watchUntil(
+        hub,
+        { key: current.kv.key },
+        Number(current.header.revision) + 1,
+        signal,
+        (events, revision) => {
+          for (const ev of events) {
+            if (ev.type === EventType.DELETE) return true;
+            send({ header: this.member.header(revision), kv: keyValue(ev.kv) });
+          }
+          return undefined;
+        },
+      );
     }
   }
 }

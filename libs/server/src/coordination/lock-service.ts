@@ -35,7 +35,10 @@ export class LockService {
     const res = await this.member.txn(
       {
         compare: [createRevisionIs(entry.key, 0)],
-        success: [{ request_put: { key: entry.key, value: Buffer.alloc(0), lease: lease.toString() } }, owner],
+        success: [
+          { request_put: { key: entry.key, value: Buffer.alloc(0), lease: lease.toString() } },
+          owner,
+        ],
         // The lease already queues here (a retried Lock): keep its place.
         failure: [{ request_range: { key: entry.key } }, owner],
       },
@@ -48,7 +51,14 @@ export class LockService {
     const first = res.responses[1].response_range?.kvs ?? [];
     if (first.length === 0 || Number(first[0].create_revision) === myRev) return { header, key: entry.key };
     try {
-      const waited = await waitPredecessors(this.member, entry, myRev - 1, Number(header.revision), signal, auth);
+      const waited = await waitPredecessors(
+        this.member,
+        entry,
+        myRev - 1,
+        Number(header.revision),
+        signal,
+        auth,
+      );
       return { header: waited, key: entry.key };
     } catch (err) {
       // Never leave a waiter's key behind: it would block everyone queued after it.

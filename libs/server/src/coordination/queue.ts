@@ -5,7 +5,10 @@ import type { Member } from '../member';
 import { prefixEnd, waitForDelete } from './key-waits';
 
 /** The parts of a member the Lock and Election services work through (its own client API). */
-export type CoordinationMember = Pick<Member, 'range' | 'txn' | 'deleteRange' | 'watchHub' | 'leases' | 'header'>;
+export type CoordinationMember = Pick<
+  Member,
+  'range' | 'txn' | 'deleteRange' | 'watchHub' | 'leases' | 'header'
+>;
 
 const SORT_ASCEND = 1;
 const SORT_DESCEND = 2;
@@ -77,11 +80,14 @@ export async function waitPredecessors(
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort);
   try {
-    const ownLost = waitForDelete(member.watchHub, entry.key, seenAt + 1, stop.signal).then(
-      () => Promise.reject(sessionExpired()),
+    const ownLost = waitForDelete(member.watchHub, entry.key, seenAt + 1, stop.signal).then(() =>
+      Promise.reject(sessionExpired()),
     );
     ownLost.catch(() => undefined);
-    return await Promise.race([ownLost, lookAndWait(member, entry.prefix, maxCreateRevision, stop.signal, auth)]);
+    return await Promise.race([
+      ownLost,
+      lookAndWait(member, entry.prefix, maxCreateRevision, stop.signal, auth),
+    ]);
   } finally {
     signal.removeEventListener('abort', onAbort);
     stop.abort();
