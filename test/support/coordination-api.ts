@@ -87,3 +87,15 @@ export async function outcome(p: Promise<any>): Promise<any> {
     return { error: { code: e.code, details: e.details } };
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until exactly `count` keys exist under `prefix` (its last byte below 0xff). */
+export async function waitForKeys(api: CoordinationApi, prefix: string, count: number): Promise<void> {
+  const key = Buffer.from(prefix);
+  const range_end = Buffer.from(
+    prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1),
+  );
+  while (Number((await api.unary('kv', 'Range', { key, range_end, count_only: true })).count) !== count)
+    await sleep(20);
+}
