@@ -7,8 +7,6 @@ import { MemberKind, MemberProcess, startMember } from '../support/members';
 
 jest.setTimeout(60_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Lease ids become labels L1, L2... in the order first seen, in ids and in key suffixes. */
 class Normalizer {
   private readonly labels = new Map<string, string>();
