@@ -39,8 +39,11 @@ export interface CoordinationApi {
   close(): void;
 }
 
-export function connectCoordination(endpoint: string): CoordinationApi {
+/** `token`: sent with every call, as an authenticated client does. */
+export function connectCoordination(endpoint: string, token?: string): CoordinationApi {
   const creds = grpc.credentials.createInsecure();
+  const meta = new grpc.Metadata();
+  if (token !== undefined) meta.set('token', token);
   const clients: Record<string, any> = {
     lock: new pkg.v3lockpb.Lock(endpoint, creds),
     election: new pkg.v3electionpb.Election(endpoint, creds),
@@ -50,7 +53,7 @@ export function connectCoordination(endpoint: string): CoordinationApi {
   const call: CoordinationApi['call'] = (service, method, req) => {
     let handle: grpc.ClientUnaryCall | undefined;
     const promise = new Promise((ok, fail) => {
-      handle = clients[service][method](req, (err: Error | null, res: unknown) =>
+      handle = clients[service][method](req, meta, (err: Error | null, res: unknown) =>
         err ? fail(err) : ok(res),
       );
     });
@@ -60,7 +63,7 @@ export function connectCoordination(endpoint: string): CoordinationApi {
     call,
     unary: (service, method, req) => call(service, method, req).promise,
     observe: (name) => {
-      const stream = clients.election.Observe({ name: Buffer.from(name) });
+      const stream = clients.election.Observe({ name: Buffer.from(name) }, meta);
       const messages: any[] = [];
       const waiters: (() => void)[] = [];
       stream.on('data', (m: any) => {
