@@ -59,9 +59,13 @@ describe.each<MemberKind>(['etcd', 'cairn'])('Lock and Election with auth on %s'
     await record(alice.unary('election', 'Leader', { name: b('theirs') }));
     await record(alice.unary('election', 'Campaign', { name: b('theirs'), lease, value: b('v') }));
     await record(alice.unary('election', 'Resign', { leader: led.leader }));
+    // An observer that may not read the election is not kept waiting: its stream just ends.
+    const refused = alice.observe('theirs');
+    log.push({ observeEnds: (await refused.ended).code, messages: refused.messages.length });
     expect(log[0]).toEqual({ ok: 'mine/<lease>' });
     expect(log[2]).toEqual({ error: { code: 2, details: 'etcdserver: permission denied' } });
     expect(log[5]).toEqual({ ok: 'v1' });
+    expect(log[9]).toEqual({ observeEnds: 0, messages: 0 });
     answers[kind] = log;
   });
 });

@@ -28,6 +28,8 @@ export interface ObserveStream {
   messages: any[];
   /** Resolves once `count` messages have arrived. */
   until(count: number): Promise<any[]>;
+  /** How the stream ended: its final status code and details. */
+  ended: Promise<{ code: number; details: string }>;
   cancel(): void;
 }
 
@@ -71,11 +73,14 @@ export function connectCoordination(endpoint: string, token?: string): Coordinat
         waiters.splice(0).forEach((w) => w());
       });
       stream.on('error', () => undefined);
+      const ended = new Promise<{ code: number; details: string }>((ok) =>
+        stream.on('status', (st: grpc.StatusObject) => ok({ code: st.code, details: st.details })),
+      );
       const until = async (count: number) => {
         while (messages.length < count) await new Promise<void>((r) => waiters.push(r));
         return messages.slice(0, count);
       };
-      return { messages, until, cancel: () => stream.cancel() };
+      return { messages, until, ended, cancel: () => stream.cancel() };
     },
     close: () => Object.values(clients).forEach((c) => c.close()),
   };

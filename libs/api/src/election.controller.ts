@@ -50,15 +50,18 @@ export class ElectionController {
     return viaEmbeddedClient(() => this.elections.leader(req, this.member.auth.infoFrom(meta, call)));
   }
 
-  /** A server stream: ends only when the client cancels (Nest then unsubscribes). */
+  /**
+   * A server stream, until the client cancels (Nest then unsubscribes). As etcd's, it ends
+   * with status OK, and no error, when observing fails (a refused permission, a compaction).
+   */
   @GrpcMethod('Election', 'Observe')
   observe(req: { name?: Buffer }, meta?: RequestMetadata, call?: RequestCall): Observable<LeaderResponse> {
     return new Observable((subscriber) => {
       const stop = new AbortController();
       const send = (res: LeaderResponse) => subscriber.next(res);
-      viaEmbeddedClient(() =>
-        this.elections.observe(req, send, stop.signal, this.member.auth.infoFrom(meta, call)),
-      ).catch((err: unknown) => subscriber.error(err));
+      Promise.resolve()
+        .then(() => this.elections.observe(req, send, stop.signal, this.member.auth.infoFrom(meta, call)))
+        .catch(() => subscriber.complete());
       return () => stop.abort();
     });
   }
