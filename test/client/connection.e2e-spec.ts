@@ -112,7 +112,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client connection handling against
 });
 
 // Auth is not served by Cairn yet: etcd only.
-describe.each<MemberKind>(['etcd'])('client auth against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('client auth against %s', (kind) => {
   let member: MemberProcess;
 
   beforeAll(async () => {

@@ -1,19 +1,19 @@
-// The examples/microservices pair against etcd 3.4: they find each other, share the lock-guarded
+// The examples/microservices pair against etcd 3.4 and Cairn: they find each other, share the lock-guarded
 // counter, follow the configuration key, and leave the registry when stopped.
 import { join } from 'node:path';
 import { CairnClient } from '../../libs/client/src';
 import { ServiceRegistry } from '../../libs/recipes/src';
-import { MemberProcess, REPO_ROOT, startMember } from '../support/members';
+import { MemberKind, MemberProcess, REPO_ROOT, startMember } from '../support/members';
 import { killChildren, run } from '../recipes/processes';
 
 jest.setTimeout(60_000);
 
-describe('examples/microservices against etcd', () => {
+describe.each<MemberKind>(['etcd', 'cairn'])('examples/microservices against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
 
   beforeAll(async () => {
-    member = await startMember('etcd');
+    member = await startMember(kind);
     client = new CairnClient({ endpoints: [member.endpoint] });
   });
   afterAll(async () => {

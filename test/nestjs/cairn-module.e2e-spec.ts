@@ -50,7 +50,7 @@ const waitUntil = async (cond: () => boolean | Promise<boolean>) => {
   while (!(await cond())) await new Promise((ok) => setTimeout(ok, 10));
 };
 
-describe.each<MemberKind>(['etcd'])('CairnModule against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('CairnModule against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
 

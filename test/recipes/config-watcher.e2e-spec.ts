@@ -20,7 +20,7 @@ class PoolConfig {
 const next = <T>(w: ConfigWatcher<PoolConfig>, event: 'change' | 'invalid') =>
   new Promise<T>((ok) => w.once(event, ok));
 
-describe.each<MemberKind>(['etcd'])('ConfigWatcher against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('ConfigWatcher against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
 

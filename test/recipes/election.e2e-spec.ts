@@ -11,7 +11,7 @@ const waitUntil = async (cond: () => Promise<boolean>) => {
   while (!(await cond())) await new Promise((ok) => setTimeout(ok, 10));
 };
 
-describe.each<MemberKind>(['etcd'])('Election against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('Election against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
   const open: Array<{ close(): unknown }> = [];

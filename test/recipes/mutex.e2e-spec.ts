@@ -8,7 +8,7 @@ import { etcdctl, killChildren, nodeChild } from './processes';
 
 jest.setTimeout(90_000);
 
-describe.each<MemberKind>(['etcd'])('Mutex against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('Mutex against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
   const open: Array<{ close(): unknown }> = [];

@@ -9,7 +9,7 @@ jest.setTimeout(90_000);
 
 const names = (set: ServiceInstance[]) => set.map((i) => i.instance).sort();
 
-describe.each<MemberKind>(['etcd'])('ServiceRegistry against %s', (kind) => {
+describe.each<MemberKind>(['etcd', 'cairn'])('ServiceRegistry against %s', (kind) => {
   let member: MemberProcess;
   let client: CairnClient;
   let registry: ServiceRegistry;

@@ -64,8 +64,8 @@ export async function startGrpcServers(
           options: {
             url: `${host}:${l.port}`,
             credentials: credentialsFor(l, opts.tls),
-            package: ['etcdserverpb'],
-            protoPath: ['etcdserverpb/rpc.proto'],
+            package: ['etcdserverpb', 'v3lockpb', 'v3electionpb'],
+            protoPath: ['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto'],
             loader: LOADER_OPTIONS,
             maxReceiveMessageLength: opts.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
             maxSendMessageLength: 2 ** 31 - 1,

@@ -9,3 +9,4 @@ export { parseSnapshot, SNAPSHOT_CHUNK_BYTES } from './snapshot';
 export type { LeaderCallHandler } from './proposer';
 export type * as authpb from './auth-types';
 export type { MemberAuth, RequestCall, RequestMetadata } from './member-auth';
+export * from './coordination';
