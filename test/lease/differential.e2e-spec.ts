@@ -123,7 +123,8 @@ class Side {
       }
       case 'leases': {
         const res = await api.leases();
-        res.leases = res.leases.map((l: any) => l.ID).sort();
+        // Sorted by alias, not raw id: the two servers generate different ids.
+        res.leases = res.leases.map((l: any) => this.alias(l.ID)).sort();
         return res;
       }
       case 'keepAlive':
