@@ -457,8 +457,9 @@ describe('kill -9 of the leader under a continuous write load', () => {
     const survivors = nodes.filter((_, i) => i !== li);
     await agreedLeader(survivors, leaderId);
     const atElection = acked.length;
-    // Writes go on through the new leader.
-    for (let i = 0; i < 100 && acked.length < atElection + 20; i++) await sleep(50);
+    // Writes go on through the new leader. A writer whose put was forwarded to the dead leader
+    // first waits out etcd's request timeout (5 s + 2 election timeouts), hence the long bound.
+    for (let i = 0; i < 600 && acked.length < atElection + 20; i++) await sleep(50);
     writing = false;
     await Promise.all(writers);
     expect(before).toBeGreaterThan(0);
