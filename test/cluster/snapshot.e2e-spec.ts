@@ -110,7 +110,7 @@ describe('snapshots for followers behind the truncated log', () => {
     const value = await nodes[fi].api.kv.Range({ key: Buffer.from('while-down-7'), serializable: true });
     expect(value.kvs[0].value.toString()).toBe('value-7');
     const leased = await nodes[fi].api.kv.Range({ key: Buffer.from('leased'), serializable: true });
-    expect(BigInt(leased.kvs[0].lease).toString(16)).toBe(leaseHex);
+    expect(BigInt(leased.kvs[0].lease)).toBe(BigInt(`0x${leaseHex}`));
     // The follower knows the lease (its lessor was reloaded with the image): revoking it through
     // the follower deletes the key everywhere.
     const leases = await etcdctl(nodes[fi].member.endpoint, ['lease', 'list']);
