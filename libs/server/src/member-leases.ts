@@ -6,12 +6,13 @@ import { fromLeaseError } from './lease-apply';
 import { Logger } from './logger';
 import { RequestAuthInfo } from './auth-types';
 import { Proposer } from './proposer';
+import { TurnBatcher } from './turn-batcher';
 
 /** Bytes etcd charges a LeaseGrant against the quota (its leaseOverhead). */
 const LEASE_COST = 64;
 
-/** Leader calls (Peer.Call) a follower makes for keep-alives and TimeToLive. */
-const RENEW_CALL = 'cairn.lease-renew';
+/** Leader calls (Peer.Call) a follower makes for keep-alives (a batch of ids) and TimeToLive. */
+const RENEW_CALL = 'cairn.lease-renew-many';
 const TIME_TO_LIVE_CALL = 'cairn.lease-ttl';
 /** Between two attempts to reach a leader that is changing. */
 const FORWARD_RETRY_MS = 50;
@@ -35,6 +36,7 @@ interface LeaseLife {
 export class MemberLeases {
   private readonly ids: LeaseIdGenerator;
   private readonly expiry: ExpiryLoop;
+  private readonly forwardedRenewals = new TurnBatcher<bigint, number>((ids) => this.renewAtLeader(ids));
 
   constructor(
     readonly lessor: Lessor,
@@ -49,9 +51,10 @@ export class MemberLeases {
   ) {
     this.ids = new LeaseIdGenerator(memberId);
     this.expiry = new ExpiryLoop(lessor, (expired) => this.revokeExpired(expired));
-    proposer.onLeaderCall(RENEW_CALL, async (payload) =>
-      Buffer.from(String(await this.renewHere(BigInt(payload.toString())))),
-    );
+    proposer.onLeaderCall(RENEW_CALL, async (payload) => {
+      const ids = payload.toString().split(',').map(BigInt);
+      return Buffer.from((await this.renewAllHere(ids)).join(','));
+    });
     proposer.onLeaderCall(TIME_TO_LIVE_CALL, async (payload) => {
       const { id, keys } = JSON.parse(payload.toString()) as { id: string; keys: boolean };
       return Buffer.from(JSON.stringify(await this.lifeHere(BigInt(id), keys)));
@@ -83,19 +86,28 @@ export class MemberLeases {
 
   /** Renews a lease at the leader: its TTL, or 0 if it does not exist (or just expired). */
   async renew(id: bigint): Promise<number> {
-    if (this.lessor.isPrimary) return this.renewHere(id);
-    return Number((await this.forward(RENEW_CALL, String(id))).toString());
+    if (this.lessor.isPrimary) return (await this.renewAllHere([id]))[0];
+    return this.forwardedRenewals.add(id);
   }
 
-  private async renewHere(id: bigint): Promise<number> {
+  /** The leader's side of renewals: one catch-up for the whole batch, then each lease's TTL. */
+  private async renewAllHere(ids: bigint[]): Promise<number[]> {
     if (!this.lessor.isPrimary) throw Errors.notLeader();
     await this.caughtUp();
-    try {
-      return this.lessor.renew(id);
-    } catch (err) {
-      if (err instanceof LeaseError && err.code === 'not-found') return 0;
-      throw fromLeaseError(err);
-    }
+    return ids.map((id) => {
+      try {
+        return this.lessor.renew(id);
+      } catch (err) {
+        if (err instanceof LeaseError && err.code === 'not-found') return 0;
+        throw fromLeaseError(err);
+      }
+    });
+  }
+
+  /** A follower's renewals of one event-loop turn, sent to the leader as one call. */
+  private async renewAtLeader(ids: bigint[]): Promise<number[]> {
+    const answer = await this.forward(RENEW_CALL, ids.join(','));
+    return answer.toString().split(',').map(Number);
   }
 
   async timeToLive(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
