@@ -5,7 +5,9 @@
 import { spawn } from 'child_process';
 import { existsSync } from 'fs';
 import * as path from 'path';
+import { enableBenchAuth } from './src/auth';
 import { RunningCluster, startCluster, splitCommand } from './src/cluster';
+import { openConn } from './src/conn';
 import {
   benchArgsFor,
   CompareOptions,
@@ -66,6 +68,16 @@ async function start(system: System, o: CompareOptions, root: string): Promise<R
     keepData: o.keepData,
     log,
   });
+  if (o.auth) {
+    log(`${system}: enabling auth`);
+    const conn = openConn(o.load.transport, cluster.endpoints[0], -1);
+    try {
+      await conn.ready();
+      await enableBenchAuth(conn);
+    } finally {
+      conn.close();
+    }
+  }
   if (needsPrefill(o.workloads, o.load)) {
     log(`${system}: writing the key space (${o.load.keySpaceSize} keys)`);
     await runBenchProcess(prefillArgs(o.load, cluster.endpoints));

@@ -4,6 +4,7 @@ import { existsSync } from 'fs';
 import { runBench } from './bench';
 import { RunningCluster, startCluster } from './cluster';
 import { CallError, openConn, Transport } from './conn';
+import { BENCH_USER, enableBenchAuth } from './auth';
 import { parseBenchArgs } from './options';
 import { etcdType } from './proto';
 
@@ -109,5 +110,53 @@ const hasEtcd = (() => {
     expect(r.total).toBe(0);
     expect(r.errors).toBe(20);
     expect(r.firstError).toMatch(/request is too large|message larger than max/);
+  });
+});
+
+(hasEtcd ? describe : describe.skip)('bench with auth (against etcd)', () => {
+  jest.setTimeout(60000);
+  let cluster: RunningCluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster('etcd', ['etcd'], 1, [], { keepData: false });
+    const conn = openConn('h2', cluster.endpoints[0], -1);
+    try {
+      await conn.ready();
+      await enableBenchAuth(conn);
+    } finally {
+      conn.close();
+    }
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const run = (workload: string, ...more: string[]) =>
+    runBench(
+      parseBenchArgs([workload, '--endpoints', cluster.endpoints[0], '--total', '100', '--clients', '4',
+        '--conns', '2', '--key-space-size', '20', ...more]), // prettier-ignore
+    );
+
+  it.each<[string, Transport]>([
+    ['put', 'h2'],
+    ['put', 'grpc-js'],
+    ['range', 'h2'],
+    ['txn', 'grpc-js'],
+  ])('%s over %s runs as the bench user', async (workload, transport) => {
+    const r = await run(workload, '--transport', transport, '--user', BENCH_USER);
+    expect(r.firstError).toBeUndefined();
+    expect(r.total).toBe(100);
+  });
+
+  it('without a token every request is refused', async () => {
+    const r = await run('put', '--no-prefill');
+    expect(r.errors).toBe(100);
+    expect(r.firstError).toMatch(/user name is empty/);
+  });
+
+  it('refuses a malformed --user and streaming workloads with --user', () => {
+    expect(() => parseBenchArgs(['put', '--user', 'nopassword'])).toThrow('--user must be name:password');
+    expect(() => parseBenchArgs(['watch', '--user', 'a:b'])).toThrow('not supported by the watch workload');
   });
 });

@@ -5,6 +5,7 @@ import { once } from 'events';
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { authenticate } from './auth';
 import { openConn } from './conn';
 import { BenchOptions } from './options';
 import { aggregate, BenchResult, PartResult } from './result';
@@ -17,6 +18,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const conn = openConn(o.transport, o.endpoints[0], -1);
     try {
       await conn.ready();
+      if (o.user) await authenticate(conn, o.user);
       await workload.setup(conn);
     } finally {
       conn.close();

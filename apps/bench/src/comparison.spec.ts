@@ -1,3 +1,4 @@
+import { BENCH_USER } from './auth';
 import {
   benchArgsFor,
   ComparisonRow,
@@ -38,6 +39,15 @@ describe('parseCompareArgs', () => {
     expect(o.etcdArgs).toEqual(['--snapshot-count', '1000']);
     expect(o.load.clients).toBe(10);
     expect(o.load.duration).toBe(2);
+    expect(o.auth).toBe(false);
+  });
+
+  it('--auth runs every workload as the bench user', () => {
+    const o = parseCompareArgs(['--auth', '--workloads', 'put']);
+    expect(o.auth).toBe(true);
+    expect(o.load.user).toBe(BENCH_USER);
+    const args = benchArgsFor('put', o.load, ['127.0.0.1:1']);
+    expect(args.slice(args.indexOf('--user'), args.indexOf('--user') + 2)).toEqual(['--user', BENCH_USER]);
   });
 
   it('rejects unknown workloads, systems and cluster sizes', () => {

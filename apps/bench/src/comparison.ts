@@ -1,6 +1,7 @@
 // The pure half of `bench:compare`: its options, the bench command line for each workload,
 // and the side-by-side table.
 import yargs from 'yargs';
+import { BENCH_USER } from './auth';
 import { BenchOptions, loadOptionsFrom, withLoadOptions } from './options';
 import { BenchResult } from './result';
 
@@ -33,6 +34,8 @@ export interface CompareOptions {
   rounds: number;
   /** Run the systems one after the other instead of side by side. */
   oneAtATime: boolean;
+  /** Turn auth on in both systems and run as a non-root user (see auth.ts). */
+  auth: boolean;
 }
 
 export function parseCompareArgs(args: string[]): CompareOptions {
@@ -60,6 +63,11 @@ export function parseCompareArgs(args: string[]): CompareOptions {
       type: 'number',
       default: 1,
       describe: 'runs per workload and system; the median is reported',
+    })
+    .option('auth', {
+      type: 'boolean',
+      default: false,
+      describe: 'enable auth in both systems and run as a non-root user with readwrite on the keys',
     })
     .option('one-at-a-time', {
       type: 'boolean',
@@ -89,7 +97,7 @@ export function parseCompareArgs(args: string[]): CompareOptions {
       .filter(Boolean);
   return {
     workloads,
-    load: loadOptionsFrom(argv, workloads[0]),
+    load: { ...loadOptionsFrom(argv, workloads[0]), ...(argv.auth ? { user: BENCH_USER } : {}) },
     clusterSize: argv['cluster-size'] as number,
     keepData: argv['keep-data'] as boolean,
     systems: systems as System[],
@@ -100,6 +108,7 @@ export function parseCompareArgs(args: string[]): CompareOptions {
     quotaBackendBytes: argv['quota-backend-bytes'] as number,
     rounds: argv.rounds as number,
     oneAtATime: argv['one-at-a-time'] as boolean,
+    auth: argv.auth as boolean,
   };
 }
 
@@ -133,6 +142,7 @@ export function benchArgsFor(workload: string, o: BenchOptions, endpoints: strin
     '--read-ratio', String(o.readRatio),
     '--txn-ops', String(o.txnOps),
     '--transport', o.transport,
+    ...(o.user ? ['--user', o.user] : []),
     o.sequentialKeys ? '--sequential-keys' : '--no-sequential-keys',
     '--no-prefill',
   ];

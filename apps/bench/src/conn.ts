@@ -21,6 +21,8 @@ export interface Conn {
    * whatever the caller needs. `path` is e.g. "/etcdserverpb.KV/Put".
    */
   unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R>;
+  /** Sends this auth token (gRPC metadata `token`, as etcd clients do) with every later call. */
+  useToken(token: string): void;
   close(): void;
 }
 
@@ -47,6 +49,7 @@ export function openConns(transport: Transport, endpoints: string[], count: numb
 
 class GrpcJsConn implements Conn {
   private readonly client: grpc.Client;
+  private metadata = new grpc.Metadata();
 
   constructor(
     readonly endpoint: string,
@@ -71,10 +74,15 @@ class GrpcJsConn implements Conn {
 
   unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R> {
     return new Promise((resolve, reject) =>
-      this.client.makeUnaryRequest(path, identity, decode, request, (err, res) =>
+      this.client.makeUnaryRequest(path, identity, decode, request, this.metadata, (err, res) =>
         err ? reject(new CallError(err.code, err.details)) : resolve(res as R),
       ),
     );
+  }
+
+  useToken(token: string): void {
+    this.metadata = new grpc.Metadata();
+    this.metadata.set('token', token);
   }
 
   close(): void {
@@ -87,6 +95,9 @@ const identity = (b: Buffer) => b;
 class H2Conn implements Conn {
   private readonly session: http2.ClientHttp2Session;
   private failure: Error | undefined;
+  private token: string | undefined;
+  /** Request headers per method when a token is sent (else the shared cache below). */
+  private readonly tokenHeaders = new Map<string, http2.OutgoingHttpHeaders>();
 
   constructor(readonly endpoint: string) {
     this.session = http2.connect(`http://${endpoint}`, {
@@ -111,7 +122,7 @@ class H2Conn implements Conn {
   unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      const stream = this.session.request(headersFor(path), { endStream: false });
+      const stream = this.session.request(this.headersFor(path), { endStream: false });
       const chunks: Buffer[] = [];
       let status: string | undefined;
       let message = '';
@@ -136,6 +147,18 @@ class H2Conn implements Conn {
       });
       stream.end(frame(request));
     });
+  }
+
+  useToken(token: string): void {
+    this.token = token;
+    this.tokenHeaders.clear();
+  }
+
+  private headersFor(path: string): http2.OutgoingHttpHeaders {
+    if (this.token === undefined) return headersFor(path);
+    let h = this.tokenHeaders.get(path);
+    if (!h) this.tokenHeaders.set(path, (h = { ...headersFor(path), token: this.token }));
+    return h;
   }
 
   close(): void {

@@ -29,6 +29,8 @@ export interface BenchOptions {
   prefill: boolean;
   json: boolean;
   transport: Transport;
+  /** `name:password` to authenticate every connection with; '' for none. */
+  user: string;
 }
 
 export const WORKLOAD_NAMES = ['put', 'range', 'txn', 'mixed', 'lease-keepalive', 'watch'] as const;
@@ -51,6 +53,7 @@ export const DEFAULTS: Omit<BenchOptions, 'workload'> = {
   prefill: true,
   json: false,
   transport: 'h2',
+  user: '',
 };
 
 /** The options shared by `bench` and `bench:compare`, so both accept the same spellings. */
@@ -113,6 +116,11 @@ export function withLoadOptions<T>(y: Argv<T>) {
       default: DEFAULTS.transport,
       describe: 'client: bare http2 or @grpc/grpc-js',
     })
+    .option('user', {
+      type: 'string',
+      default: DEFAULTS.user,
+      describe: 'name:password: authenticate each connection, send its token with each request',
+    })
     .strict()
     .fail((msg, err) => {
       throw err ?? new Error(msg);
@@ -143,6 +151,7 @@ export function loadOptionsFrom(argv: Record<string, unknown>, workload: string)
     prefill: argv.prefill as boolean,
     json: argv.json as boolean,
     transport: argv.transport as Transport,
+    user: argv.user as string,
   };
   validate(o);
   return o;
@@ -173,6 +182,10 @@ export function validate(o: BenchOptions): void {
   if (String(o.keySpaceSize - 1).length > o.keySize)
     throw new Error(`--key-size ${o.keySize} is too small for --key-space-size ${o.keySpaceSize}`);
   if (o.workers > o.clients) throw new Error('--workers cannot exceed --clients');
+  if (o.user && !o.user.slice(1).includes(':')) throw new Error(`--user must be name:password`);
+  // Their streams are opened without the connection's token.
+  if (o.user && ['lease-keepalive', 'watch'].includes(o.workload))
+    throw new Error(`--user is not supported by the ${o.workload} workload`);
   if (o.conns > o.clients) o.conns = o.clients; // an idle connection measures nothing
 }
 

@@ -1,4 +1,5 @@
 // Runs a share of the clients, in the current thread, and measures each request.
+import { authenticate } from './auth';
 import { Conn, openConns } from './conn';
 import { Histogram } from './histogram';
 import { BenchOptions } from './options';
@@ -54,6 +55,7 @@ export async function runShare(o: BenchOptions, share: Share, go: () => Promise<
   const conns: Conn[] = openConns(o.transport, o.endpoints, share.conns, share.connOffset);
   try {
     await Promise.all(conns.map((c) => c.ready()));
+    if (o.user) await Promise.all(conns.map((c) => authenticate(c, o.user)));
     await workload.open?.(conns);
     const clients = Array.from({ length: share.clients }, (_, i) =>
       workload.newClient(conns[i % conns.length]),
