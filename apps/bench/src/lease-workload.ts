@@ -1,6 +1,6 @@
-// The lease workload: every client grants itself a lease, then sends keep-alives on its own
-// LeaseKeepAlive stream, one at a time; a request is timed from the keep-alive sent to its
-// answer. The stream goes through grpc-js whatever --transport says (the bare h2 transport only
+// The lease workload: every client grants itself a lease and opens its own LeaseKeepAlive stream
+// before timing starts, then sends keep-alives on it one at a time; a request is timed from the
+// keep-alive sent to its answer. The stream goes through grpc-js whatever --transport says (the bare h2 transport only
 // speaks unary calls).
 import * as grpc from '@grpc/grpc-js';
 import { Conn } from './conn';
@@ -64,14 +64,18 @@ export function leaseKeepAliveWorkload(): Workload {
       .then((res) =>
         Buffer.from(KeepAliveRequest.encode({ ID: (res as unknown as { ID: unknown }).ID }).finish()),
       );
+    const keepAlive = async () => {
+      const msg = await request;
+      await new Promise<void>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        stream.write(msg);
+      });
+    };
     return {
-      issue: async () => {
-        const msg = await request;
-        await new Promise<void>((resolve, reject) => {
-          waiting.push({ resolve, reject });
-          stream.write(msg);
-        });
-      },
+      issue: keepAlive,
+      // The grant and the stream's first exchange happen before timing: a request is one
+      // keep-alive on an open stream, not a lease grant through consensus.
+      ready: keepAlive,
       close: () => {
         stream.end();
         releaseChannel(conn);

@@ -60,6 +60,7 @@ export async function runShare(o: BenchOptions, share: Share, go: () => Promise<
     const clients = Array.from({ length: share.clients }, (_, i) =>
       workload.newClient(conns[i % conns.length]),
     );
+    await Promise.all(clients.map((c) => c.ready?.()));
     const hist = new Histogram();
     let errors = 0;
     let firstError: string | undefined;

@@ -12,6 +12,8 @@ import { WatchFanout } from './watch-fanout';
 export interface WorkloadClient {
   /** Sends request number `seq` and resolves when it is answered; rejects on failure. */
   issue(seq: number): Promise<void>;
+  /** Resolves once the client's own set-up (e.g. its lease and stream) is done; not timed. */
+  ready?(): Promise<void>;
   close?(): void;
 }
 

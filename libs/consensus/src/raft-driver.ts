@@ -499,23 +499,14 @@ export class RaftDriver {
   private async handle(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
     if (rd.messages.length > 0) this.send(rd.messages);
-    const durableLast = this.log.lastIndex();
     if (rd.snapshot) await this.installSnapshot(rd.snapshot.metadata);
     this.log.persist(rd);
-    const synced = rd.mustSync ? this.opts.engine.sync() : undefined;
-    let committed = rd.committedEntries;
-    if (synced) {
-      // Entries made durable by an earlier Ready are applied while this Ready's fsync runs.
-      const firstNew = rd.entries.length > 0 ? rd.entries[0].index : durableLast + 1n;
-      const limit = rd.snapshot ? 0n : minBig(durableLast, firstNew - 1n);
-      let n = 0;
-      while (n < committed.length && committed[n].index <= limit) n++;
-      if (n > 0) this.applyEntries(committed.slice(0, n));
-      committed = committed.slice(n);
-      await synced;
-    }
+    // Nothing is written to the engine while the fsync runs: RocksDB queues a write behind a
+    // synced one, so an apply here would hold the event loop for the whole fsync. The loop
+    // serves requests meanwhile instead, and applies once the log is durable.
+    if (rd.mustSync) await this.opts.engine.sync();
     if (rd.messagesAfterPersist.length > 0) this.send(rd.messagesAfterPersist);
-    if (committed.length > 0) this.applyEntries(committed);
+    if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates) this.onReadState(rs);
   }
 
@@ -672,8 +663,4 @@ export class RaftDriver {
     for (const r of this.readyReads.splice(0)) for (const w of r.waiters) w.reject(err);
     for (const w of this.readyWaiters.splice(0)) w.reject(err);
   }
-}
-
-function minBig(...xs: bigint[]): bigint {
-  return xs.reduce((a, b) => (b < a ? b : a));
 }
