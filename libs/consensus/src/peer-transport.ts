@@ -50,6 +50,8 @@ export interface PeerTransportOptions {
   snapshots?: SnapshotStaging;
   /** Messages queued per peer before new ones are dropped (etcd's stream buffer is 4096). */
   queueLimit?: number;
+  /** How long a snapshot transfer may wait on its follower (default SNAPSHOT_STALL_MS). */
+  snapshotStallMs?: number;
   /** Whether `id` was removed from the cluster: its calls are refused, as etcd's (410 Gone). */
   isRemoved?: (id: bigint) => boolean;
   logger?: ConsensusLogger;
@@ -414,7 +416,9 @@ class PeerLink {
     }
     this.sendingSnapshot = true;
     try {
-      const records = await sendSnapshot(this.client, this.metadata, m, image);
+      const records = await sendSnapshot(this.client, this.metadata, m, image, {
+        stallMs: this.opts.snapshotStallMs,
+      });
       this.logger.info('sent a snapshot', {
         peer: this.id.toString(16),
         index: m.snapshot?.metadata.index.toString(),
