@@ -250,7 +250,7 @@ describe('membership changes in a running cluster', () => {
     expect(added.code).toBe(0);
     const initialCluster = /ETCD_INITIAL_CLUSTER="(.*)"/.exec(added.stdout)?.[1];
     expect(initialCluster).toContain(`m4=${peerUrl}`);
-    const newId = BigInt(`0x${/Member ([0-9a-f]+) added/.exec(added.stdout)![1]}`).toString();
+    const newId = BigInt(`0x${/Member +([0-9a-f]+) added/.exec(added.stdout)![1]}`).toString();
 
     const m4 = await startMember('cairn', {
       name: 'm4',
