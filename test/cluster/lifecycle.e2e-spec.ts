@@ -106,6 +106,21 @@ describe.each<MemberKind>(['cairn', 'etcd'])('%s: a removed member', (kind) => {
     expect(list.stdout).not.toContain(ids[2]);
   });
 
+  it('the leader, removed through a follower, exits 0 and the others elect a new one', async () => {
+    const ids = await cluster(kind);
+    await sleep(HEALTH_INTERVAL_MS + 1000);
+    const api = connect(members[0].endpoint);
+    const leader = BigInt((await api.maintenance.Status({})).leader).toString(16);
+    api.close();
+    const li = ids.indexOf(leader);
+    const rest = members.filter((_, i) => i !== li);
+    const removed = await etcdctl(rest[0].endpoint, ['member', 'remove', leader]);
+    expect(removed.code).toBe(0);
+    expect(await exitStatus(members[li].child)).toBe(0);
+    expect(members[li].log()).toContain(REMOVED);
+    await expectHealthy(rest);
+  });
+
   it('removed while it was down, learns it from the cluster when it restarts and exits 0', async () => {
     const ids = await cluster(kind);
     await members[2].kill();
