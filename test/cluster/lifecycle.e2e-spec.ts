@@ -22,8 +22,11 @@ afterEach(async () => {
 });
 
 /** A 3-member cluster and its member ids in hex (as etcdctl takes them), in member order. */
-async function cluster(kind: MemberKind): Promise<string[]> {
-  members = await startCluster(kind, 3, { extraArgs: FAST_RAFT, token: `lifecycle-${kind}` });
+async function cluster(kind: MemberKind, extraArgs: string[] = []): Promise<string[]> {
+  members = await startCluster(kind, 3, {
+    extraArgs: [...FAST_RAFT, ...extraArgs],
+    token: `lifecycle-${kind}`,
+  });
   // Members publish their names through the log once they start; etcd counts only those started.
   for (let i = 0; i < 100; i++) {
     const list = await etcdctl(members[0].endpoint, ['member', 'list']);
@@ -173,5 +176,14 @@ describe('strict reconfiguration check with one of three members down', () => {
 
   it('Cairn answers the same', async () => {
     expect(await sequence('cairn')).toEqual(expected);
+  });
+});
+
+describe.each<MemberKind>(['cairn', 'etcd'])('%s with --strict-reconfig-check=false', (kind) => {
+  it('adds a learner while a member is down', async () => {
+    await cluster(kind, ['--strict-reconfig-check=false']);
+    await members[2].kill();
+    const newPeer = `--peer-urls=http://127.0.0.1:${await freePort()}`;
+    expect(await answer(members[0].endpoint, ['member', 'add', 'm4', '--learner', newPeer])).toBe('ok');
   });
 });
