@@ -161,7 +161,7 @@ describe('membership changes on a 3-member cluster', () => {
   // A peer URL no member listens on: the added member never starts.
   const url = (cl: Cluster, n: number) =>
     `http://127.0.0.1:${Number(cl.members[0].endpoint.split(':')[1]) + n}`;
-  const newId = (r: CtlResult) => /Member ([0-9a-f]+) added/.exec(r.stdout)?.[1] ?? '';
+  const newId = (r: CtlResult) => /Member +([0-9a-f]+) added/.exec(r.stdout)?.[1] ?? '';
 
   it('add (learner) / promote while behind / update / remove, as etcd', async () => {
     const add = async (cl: Cluster) => {

@@ -43,10 +43,11 @@ describe('growing 1→3→5 and shrinking 5→3→1 under a continuous write loa
   async function join(via: Node, name: string, learner: boolean): Promise<Node> {
     const ports = { client: await freePort(), peer: await freePort() };
     const peerUrl = `http://127.0.0.1:${ports.peer}`;
-    // etcd refuses a voter while too few members have started; a member that just joined may not have published yet.
+    // etcd refuses a voter while too few members have started (a member that just joined may not
+    // have published yet), and any change until it has been connected to every voter for 5 s.
     const added = await retrying(
       () => via.api.cluster.MemberAdd({ peerURLs: [peerUrl], isLearner: learner }),
-      /not enough started members|request timed out|leader changed/,
+      /not enough started members|unhealthy cluster|request timed out|leader changed/,
     );
     expect(added.error).toBeUndefined();
     const id = String(added.ok.member.ID);
@@ -76,7 +77,7 @@ describe('growing 1→3→5 and shrinking 5→3→1 under a continuous write loa
   async function remove(via: Node, node: Node): Promise<void> {
     const removed = await retrying(
       () => via.api.cluster.MemberRemove({ ID: node.id }),
-      /not enough started members|request timed out|leader changed/,
+      /not enough started members|unhealthy cluster|request timed out|leader changed/,
     );
     expect(removed.error).toBeUndefined();
     nodes.splice(nodes.indexOf(node), 1);

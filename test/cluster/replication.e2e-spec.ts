@@ -3,6 +3,7 @@
 import { etcdctl } from '../etcdctl/ctl';
 import { EtcdApi, connect, settle } from '../support/etcd-api';
 import { FAST_RAFT, MemberProcess, freePort, startCluster, startMember } from '../support/members';
+import { whileUnhealthy } from '../support/reconfig';
 
 jest.setTimeout(120_000);
 
@@ -242,17 +243,14 @@ describe('membership changes in a running cluster', () => {
 
     const ports = { client: await freePort(), peer: await freePort() };
     const peerUrl = `http://127.0.0.1:${ports.peer}`;
-    const added = await etcdctl(follower.member.endpoint, [
-      'member',
-      'add',
-      'm4',
-      '--learner',
-      `--peer-urls=${peerUrl}`,
-    ]);
+    const added = await whileUnhealthy(
+      () => etcdctl(follower.member.endpoint, ['member', 'add', 'm4', '--learner', `--peer-urls=${peerUrl}`]),
+      (r) => r.stderr,
+    );
     expect(added.code).toBe(0);
     const initialCluster = /ETCD_INITIAL_CLUSTER="(.*)"/.exec(added.stdout)?.[1];
     expect(initialCluster).toContain(`m4=${peerUrl}`);
-    const newId = BigInt(`0x${/Member ([0-9a-f]+) added/.exec(added.stdout)![1]}`).toString();
+    const newId = BigInt(`0x${/Member +([0-9a-f]+) added/.exec(added.stdout)![1]}`).toString();
 
     const m4 = await startMember('cairn', {
       name: 'm4',

@@ -3,6 +3,7 @@
 import { etcdctl } from '../etcdctl/ctl';
 import { EtcdApi, connect, settle } from '../support/etcd-api';
 import { FAST_RAFT, MemberProcess, freePort, startCluster, startMember } from '../support/members';
+import { whileUnhealthy } from '../support/reconfig';
 
 jest.setTimeout(180_000);
 
@@ -135,7 +136,10 @@ describe('snapshots for followers behind the truncated log', () => {
     await writeMany(leader, 'before-join', WRITES);
     const ports = { client: await freePort(), peer: await freePort() };
     const peerUrl = `http://127.0.0.1:${ports.peer}`;
-    const add = await etcdctl(leader.member.endpoint, ['member', 'add', 'm4', `--peer-urls=${peerUrl}`]);
+    const add = await whileUnhealthy(
+      () => etcdctl(leader.member.endpoint, ['member', 'add', 'm4', `--peer-urls=${peerUrl}`]),
+      (r) => r.stderr,
+    );
     expect(add.code).toBe(0);
     const initialCluster = /ETCD_INITIAL_CLUSTER="(.*)"/.exec(add.stdout)![1];
     const m4 = await startMember('cairn', {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGrpcServers, startMetricsServers } from '../../../libs/api/src';
 import { JwtTokenProvider, TokenProvider } from '../../../libs/auth/src';
-import { Member } from '../../../libs/server/src';
+import { Member, MemberRemovedError } from '../../../libs/server/src';
 import { loadClientTls } from './client-tls';
 import { CairnConfig, exitOnConfigError, formatConfigHelp, formatVersion, loadConfig } from './config';
 import { Logger, createLogger } from './logging';
@@ -21,6 +21,11 @@ export async function runDaemon(argv: string[]): Promise<void> {
   try {
     await serve(config, logger);
   } catch (err) {
+    if (err instanceof MemberRemovedError) {
+      logRemoved(config, logger);
+      logger.flush();
+      process.exit(0);
+    }
     logger.error('failed to start member', { error: err instanceof Error ? err.message : String(err) });
     logger.flush();
     process.exit(1);
@@ -45,6 +50,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     initialClusterState: config.initialClusterState,
     forceNewCluster: config.forceNewCluster,
     snapshotCount: config.snapshotCount,
+    strictReconfigCheck: config.strictReconfigCheck,
     peerListeners: config.listenPeerUrls.map((u) => ({ host: u.host, port: u.port })),
     clientUrls: config.advertiseClientUrls.map((u) => u.url),
     maxRequestBytes: config.maxRequestBytes,
@@ -85,17 +91,32 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
   });
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (then: () => void) => {
     if (stopping) return;
     stopping = true;
-    logger.info('received signal; shutting down', { signal });
     await Promise.all([servers.close(), metrics.close()]);
     await member.stop();
-    logger.flush();
-    process.exit(0);
+    then();
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  const exit = () => (logger.flush(), process.exit(0));
+  const onSignal = (signal: string) => {
+    logger.info('received signal; shutting down', { signal });
+    void shutdown(exit);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // As etcd 3.4: a member removed from its cluster says so and stops, with exit status 0.
+  void member.removed.then(() => {
+    if (stopping) return;
+    logRemoved(config, logger);
+    void shutdown(exit);
+  });
+}
+
+/** etcd's two lines when a member finds it was removed from its cluster. */
+function logRemoved(config: CairnConfig, logger: Logger): void {
+  logger.error(new MemberRemovedError().message);
+  logger.info('the data-dir used by this member must be removed', { 'data-dir': config.dataDir });
 }
 
 /** --auth-token jwt,...: the keys are read (and checked) at start; simple tokens are the member's default. */

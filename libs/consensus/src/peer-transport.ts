@@ -32,6 +32,8 @@ export interface PeerTransportSink {
   deliverSnapshot?(m: Message): boolean;
   /** The outcome of sending a snapshot message to `id`. */
   reportSnapshot(id: bigint, status: SnapshotStatus): void;
+  /** A peer refused this member as one removed from the cluster. */
+  removed?(): void;
 }
 
 export interface PeerTransportOptions {
@@ -48,6 +50,10 @@ export interface PeerTransportOptions {
   snapshots?: SnapshotStaging;
   /** Messages queued per peer before new ones are dropped (etcd's stream buffer is 4096). */
   queueLimit?: number;
+  /** How long a snapshot transfer may wait on its follower (default SNAPSHOT_STALL_MS). */
+  snapshotStallMs?: number;
+  /** Whether `id` was removed from the cluster: its calls are refused, as etcd's (410 Gone). */
+  isRemoved?: (id: bigint) => boolean;
   logger?: ConsensusLogger;
 }
 
@@ -66,6 +72,8 @@ export class PeerCallError extends Error {
 }
 
 const silent: ConsensusLogger = { info() {}, warn() {}, error() {} };
+/** What a removed member is told when it calls a member of the cluster (etcd's wording). */
+export const MEMBER_REMOVED = 'the member has been permanently removed from the cluster';
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
 /** A stream that lived this long was healthy: its successor starts with the shortest backoff. */
@@ -152,6 +160,14 @@ export class PeerTransport {
     this.links.delete(id);
   }
 
+  /**
+   * Since when (Date.now()) this member has been connected to peer `id` without a break, or 0
+   * when it is not connected: etcd's ActiveSince, for its health checks before reconfiguring.
+   */
+  activeSince(id: bigint): number {
+    return this.links.get(id)?.activeSince ?? 0;
+  }
+
   /** Queues raft messages for their peers; each peer's queue goes out as one batch per turn. */
   send(messages: Message[]): void {
     for (const m of messages) {
@@ -199,27 +215,31 @@ export class PeerTransport {
     });
   }
 
-  /** Why a call from this metadata is refused, if it is. */
-  private refusal(md: grpc.Metadata): string | undefined {
+  /** The refusal of a call from this metadata (logged here), if it is refused. */
+  private refusal(md: grpc.Metadata): Partial<grpc.StatusObject> | undefined {
     const cluster = md.get(CLUSTER_ID_HEADER)[0];
     const from = String(md.get(MEMBER_ID_HEADER)[0] ?? '?');
-    if (cluster === undefined) return `peer call without a cluster id from member ${from}`;
-    if (String(cluster) !== this.opts.clusterId.toString()) {
-      return (
+    let why: string | undefined;
+    if (cluster === undefined) why = `peer call without a cluster id from member ${from}`;
+    else if (String(cluster) !== this.opts.clusterId.toString()) {
+      why =
         `refused a peer from another cluster: member ${hex(from)} belongs to cluster ${hex(String(cluster))}, ` +
-        `this member to cluster ${this.opts.clusterId.toString(16)}`
-      );
+        `this member to cluster ${this.opts.clusterId.toString(16)}`;
+    }
+    if (why) {
+      this.logger.error(why);
+      return { code: grpc.status.FAILED_PRECONDITION, details: `cairn: cluster ID mismatch: ${why}` };
+    }
+    if (this.opts.isRemoved?.(decimalId(from))) {
+      this.logger.warn('rejected a call from a removed member', { peer: hex(from) });
+      return { code: grpc.status.PERMISSION_DENIED, details: MEMBER_REMOVED };
     }
     return undefined;
   }
 
   private serveStream(call: grpc.ServerReadableStream<Uint8Array[], object>, cb: grpc.sendUnaryData<object>) {
     const refused = this.refusal(call.metadata);
-    if (refused) {
-      this.logger.error(refused);
-      cb({ code: grpc.status.FAILED_PRECONDITION, details: `cairn: cluster ID mismatch: ${refused}` });
-      return;
-    }
+    if (refused) return cb(refused);
     const me = this.opts.memberId;
     // The peer is up: a link to it waiting out a backoff reconnects now.
     this.links.get(BigInt(String(call.metadata.get(MEMBER_ID_HEADER)[0] ?? '0')))?.wake();
@@ -242,11 +262,7 @@ export class PeerTransport {
     cb: grpc.sendUnaryData<object>,
   ): void {
     const refused = this.refusal(call.metadata);
-    if (refused) {
-      this.logger.error(refused);
-      cb({ code: grpc.status.FAILED_PRECONDITION, details: `cairn: cluster ID mismatch: ${refused}` });
-      return;
-    }
+    if (refused) return cb(refused);
     const staging = this.opts.snapshots;
     if (!staging) {
       cb({ code: grpc.status.UNIMPLEMENTED, details: 'this member takes no snapshots' });
@@ -274,10 +290,7 @@ export class PeerTransport {
     cb: grpc.sendUnaryData<Uint8Array>,
   ): Promise<void> {
     const refused = this.refusal(call.metadata);
-    if (refused) {
-      this.logger.error(refused);
-      return cb({ code: grpc.status.FAILED_PRECONDITION, details: `cairn: cluster ID mismatch: ${refused}` });
-    }
+    if (refused) return cb(refused);
     const { method, payload } = call.request;
     const handler = this.handlers.get(method);
     if (!handler) return cb({ code: grpc.status.UNIMPLEMENTED, details: `no peer handler for ${method}` });
@@ -330,6 +343,8 @@ class PeerLink {
   private closed = false;
   private sendingSnapshot = false;
   private readonly limit: number;
+  /** When the connection to the peer last became ready; 0 while it is not (see PeerTransport.activeSince). */
+  activeSince = 0;
 
   constructor(
     private readonly id: bigint,
@@ -350,6 +365,20 @@ class PeerLink {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
     }) as never;
+    this.followConnection();
+  }
+
+  /**
+   * Keeps a connection to the peer whether or not there is traffic (followers rarely message
+   * each other), and tracks since when it has been up.
+   */
+  private followConnection(): void {
+    if (this.closed || !this.client) return;
+    const channel = this.client.getChannel();
+    const state = channel.getConnectivityState(true);
+    if (state !== grpc.connectivityState.READY) this.activeSince = 0;
+    else if (this.activeSince === 0) this.activeSince = Date.now();
+    channel.watchConnectivityState(state, Infinity, () => this.followConnection());
   }
 
   enqueue(m: Message): void {
@@ -387,7 +416,9 @@ class PeerLink {
     }
     this.sendingSnapshot = true;
     try {
-      const records = await sendSnapshot(this.client, this.metadata, m, image);
+      const records = await sendSnapshot(this.client, this.metadata, m, image, {
+        stallMs: this.opts.snapshotStallMs,
+      });
       this.logger.info('sent a snapshot', {
         peer: this.id.toString(16),
         index: m.snapshot?.metadata.index.toString(),
@@ -414,6 +445,7 @@ class PeerLink {
 
   close(): void {
     this.closed = true;
+    this.activeSince = 0;
     clearTimeout(this.retry);
     this.stream?.end();
     this.stream = undefined;
@@ -463,6 +495,11 @@ class PeerLink {
       this.backoffMs = MIN_BACKOFF_MS;
       this.warned = false;
     }
+    if (err && isRemovedRefusal(err)) {
+      // The cluster no longer has this member: no point retrying; the member stops.
+      this.opts.sink.removed?.();
+      return;
+    }
     if (err) {
       const mismatch = err.code === grpc.status.FAILED_PRECONDITION;
       if (!this.warned || mismatch) {
@@ -483,6 +520,19 @@ class PeerLink {
     }, this.backoffMs);
     this.retry.unref();
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+  }
+}
+
+function isRemovedRefusal(err: grpc.ServiceError): boolean {
+  return err.code === grpc.status.PERMISSION_DENIED && err.details === MEMBER_REMOVED;
+}
+
+/** A member id from metadata (decimal); 0 (no member) when it does not parse. */
+function decimalId(decimal: string): bigint {
+  try {
+    return BigInt(decimal);
+  } catch {
+    return 0n;
   }
 }
 

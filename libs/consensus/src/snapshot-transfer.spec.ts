@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Http2Server, ServerHttp2Stream, createServer } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -59,7 +60,10 @@ async function engine(): Promise<Engine> {
   return e;
 }
 
+const servers: Http2Server[] = [];
+
 afterEach(async () => {
+  for (const srv of servers.splice(0)) srv.close();
   await Promise.all(transports.splice(0).map((t) => t.stop()));
   await Promise.all(engines.splice(0).map((e) => e.close()));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -253,4 +257,58 @@ describe('snapshot transfer', () => {
     // Nothing to do at the next open.
     expect(await SnapshotStaging.recover(reopened, keys)).toBeUndefined();
   });
+
+  /**
+   * A follower that stalls: an HTTP/2 peer that takes the Peer.Snapshot call and then never
+   * reads it (flow control stops the leader's writes) or reads it all and never answers.
+   */
+  async function stalledFollower(reads: boolean) {
+    const streams: ServerHttp2Stream[] = [];
+    const srv = createServer();
+    srv.on('stream', (stream) => {
+      streams.push(stream);
+      if (reads) stream.resume();
+    });
+    servers.push(srv);
+    await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+    const { port } = srv.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, streams };
+  }
+
+  it.each([
+    ['stops reading', false],
+    ['never answers', true],
+  ])(
+    'a follower that %s fails the transfer after the stall timeout: reported to Raft, image closed, call cancelled',
+    async (_what, reads) => {
+      const f = await stalledFollower(reads);
+      const sink = new Sink();
+      const leader = await PeerTransport.start({
+        memberId: LEADER,
+        clusterId: CLUSTER,
+        listen: [{ host: '127.0.0.1', port: 0 }],
+        peers: new Map([[FOLLOWER, [f.url]]]),
+        sink,
+        snapshotStallMs: 500,
+      });
+      transports.push(leader);
+      let closed = false;
+      async function* tracked(): AsyncGenerator<[Buffer, Buffer][]> {
+        try {
+          yield* image(imageRecords());
+        } finally {
+          closed = true;
+        }
+      }
+      leader.sendSnapshot(snapMessage(42n), tracked());
+      expect(await sink.reported()).toBe(SnapshotStatus.Failure);
+      expect(closed).toBe(true);
+      // The follower sees the call cancelled: nothing stays open on either side.
+      expect(f.streams).toHaveLength(1);
+      for (let i = 0; i < 100 && !f.streams[0].closed; i++) await new Promise((ok) => setTimeout(ok, 50));
+      expect(f.streams[0].closed).toBe(true);
+      expect(f.streams[0].rstCode).toBe(8); // NGHTTP2_CANCEL
+    },
+    30_000,
+  );
 });

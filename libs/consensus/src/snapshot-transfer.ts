@@ -7,17 +7,26 @@ import { ImageChecksum, SnapshotBusyError, SnapshotStaging, StagingWriter } from
 export const SNAPSHOT_CHUNK_BYTES = 1 << 20;
 
 /**
+ * How long the sender waits for the follower to take a chunk, or to answer once it has the
+ * last one (it stages the image durably first), before it gives the transfer up. etcd bounds
+ * each write of its snapshot POST (5 s) the same way; this is looser, for a loaded machine.
+ */
+export const SNAPSHOT_STALL_MS = 30_000;
+
+/**
  * Sends `m` and `image` over one Peer.Snapshot call, a chunk at a time: the next records are
  * read only once gRPC took the previous chunk (write() returned true or 'drain' fired), so a
  * slow follower holds the leader to one chunk in memory. Resolves with the record count once
- * the follower acknowledged (it staged the image and handed `m` to Raft).
+ * the follower acknowledged (it staged the image and handed `m` to Raft). A follower that
+ * stops reading, or never answers, fails the transfer after `stallMs`: the call is cancelled
+ * and the image closed, so nothing stays pinned on the leader.
  */
 export async function sendSnapshot(
   client: grpc.Client & Record<string, (...args: unknown[]) => unknown>,
   metadata: grpc.Metadata,
   m: Message,
   image: AsyncGenerator<[Buffer, Buffer][]>,
-  chunkBytes = SNAPSHOT_CHUNK_BYTES,
+  { chunkBytes = SNAPSHOT_CHUNK_BYTES, stallMs = SNAPSHOT_STALL_MS } = {},
 ): Promise<number> {
   let answer!: Promise<void>;
   const stream = (() => {
@@ -39,7 +48,8 @@ export async function sendSnapshot(
   const write = async (chunk: SnapshotChunkMessage) => {
     if (finished) throw new Error('the follower ended the snapshot transfer');
     if (!stream.write(chunk)) {
-      await Promise.race([new Promise((ok) => stream.once('drain', ok)), answer.catch(() => undefined)]);
+      const drained = new Promise<void>((ok) => stream.once('drain', ok));
+      await within(Promise.race([drained, answer.catch(() => undefined)]), stallMs, 'take a chunk');
     }
   };
   try {
@@ -63,12 +73,25 @@ export async function sendSnapshot(
     }
     await write({ keys, values, last: true, records: sum.records, crc32c: sum.digest() });
     stream.end();
-    await answer;
+    await within(answer, stallMs, 'answer');
     return sum.records;
   } catch (err) {
     stream.cancel();
     await image.return(undefined);
     throw err;
+  }
+}
+
+/** `p`, or a rejection once `ms` passed without it settling. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`the follower did not ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

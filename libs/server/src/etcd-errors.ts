@@ -70,6 +70,8 @@ export const Errors = {
   /** etcd 3.4 has no gRPC status for this one: it reaches clients as UNKNOWN. */
   memberNotEnoughStarted: () =>
     e(GrpcCode.UNKNOWN, 'etcdserver: re-configuration failed due to not enough started members'),
+  /** etcd's ErrGRPCUnhealthy: a membership change refused by the strict reconfiguration check. */
+  unhealthy: () => e(GrpcCode.UNAVAILABLE, 'etcdserver: unhealthy cluster'),
   memberBadUrls: () => e(GrpcCode.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid'),
   memberNotFound: () => e(GrpcCode.NOT_FOUND, 'etcdserver: member not found'),
   memberNotLearner: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'),

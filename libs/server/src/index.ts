@@ -5,6 +5,7 @@ export * from './proto-path';
 export type * as pb from './etcd-types';
 export type { AutoCompactionPolicy } from './auto-compactor';
 export { computeClusterId, computeMemberId } from './identity';
+export { MemberRemovedError } from './membership';
 export { parseSnapshot, SNAPSHOT_CHUNK_BYTES } from './snapshot';
 export type { LeaderCallHandler } from './proposer';
 export type * as authpb from './auth-types';

@@ -27,7 +27,7 @@ import { MemberAuth } from './member-auth';
 import { Logger, silentLogger } from './logger';
 import { MemberLeases } from './member-leases';
 import { ClusterMember, Membership } from './membership';
-import { newMemberId, validPeerUrls } from './membership-changes';
+import { healthyToAdd, healthyToRemove, newMemberId, validPeerUrls } from './membership-changes';
 import { ConfChangeType } from '../../raft/src';
 import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
@@ -53,6 +53,8 @@ export interface MemberConfig {
   peerListeners?: { host: string; port: number }[];
   /** --snapshot-count: applied entries between Raft log truncations. */
   snapshotCount?: number;
+  /** --strict-reconfig-check (default true): refuse membership changes that endanger the quorum. */
+  strictReconfigCheck?: boolean;
   /** --advertise-client-urls: published at every start, as etcd does. */
   clientUrls?: string[];
   maxRequestBytes: number;
@@ -323,13 +325,19 @@ export class Member {
 
   /**
    * Cluster.MemberAdd: a voter or learner with these peer URLs and etcd's runtime id; refused,
-   * as etcd's strict reconfiguration check does, if the started voters would not be a quorum.
+   * as etcd's strict reconfiguration check does, if the started voters would not be a quorum
+   * or this member has not been connected to every voter for a while.
    */
   async memberAdd(req: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
     const peerUrls = req.peerURLs ?? [];
     if (!validPeerUrls(peerUrls)) throw Errors.memberBadUrls();
     const isLearner = !!req.isLearner;
-    if (!isLearner && !this.membership.startedQuorumAfterAddingVoter()) throw Errors.memberNotEnoughStarted();
+    if (this.strict) {
+      if (!isLearner && !this.membership.startedQuorumAfterAddingVoter())
+        throw Errors.memberNotEnoughStarted();
+      if (!healthyToAdd(this.membership, this.identity.memberId, this.activeSince, Date.now()))
+        throw Errors.unhealthy();
+    }
     const member: ClusterMember = {
       id: newMemberId(peerUrls, Math.floor(Date.now() / 1000)),
       name: '',
@@ -342,10 +350,17 @@ export class Member {
     return { header: this.clusterHeader(), member: toPbMember(member), members: this.memberInfos() };
   }
 
-  /** Cluster.MemberRemove, with etcd's check that the started voters left are a quorum. */
+  /**
+   * Cluster.MemberRemove, with etcd's strict checks: the started voters left must be a quorum,
+   * and so must the voters left that this member has been connected to.
+   */
   async memberRemove(req: pb.MemberRemoveRequest): Promise<pb.MembersResponse> {
     const id = BigInt(req.ID ?? 0);
-    if (!this.membership.startedQuorumAfterRemoving(id)) throw Errors.memberNotEnoughStarted();
+    if (this.strict) {
+      if (!this.membership.startedQuorumAfterRemoving(id)) throw Errors.memberNotEnoughStarted();
+      if (!healthyToRemove(this.membership, this.identity.memberId, id, this.activeSince, Date.now()))
+        throw Errors.unhealthy();
+    }
     await this.proposer.changeMembership(ConfChangeType.RemoveNode, id);
     return { header: this.clusterHeader(), members: this.memberInfos() };
   }
@@ -378,10 +393,17 @@ export class Member {
     const progress = this.proposer.matchOf(id);
     if (progress && progress.match * 10n < progress.leaderMatch * 9n) throw Errors.learnerNotReady();
     if (!member.isLearner) throw Errors.memberNotLearner();
-    if (!this.membership.startedQuorumAfterPromoting()) throw Errors.memberNotEnoughStarted();
+    // etcd 3.4 checks only started members here, not connections (as it does for add and remove).
+    if (this.strict && !this.membership.startedQuorumAfterPromoting()) throw Errors.memberNotEnoughStarted();
     await this.proposer.changeMembership(ConfChangeType.AddNode, id, { ...member, isLearner: false });
     return this.membership.toJson();
   }
+
+  private get strict(): boolean {
+    return this.config.strictReconfigCheck ?? true;
+  }
+
+  private readonly activeSince = (id: bigint): number => this.proposer.activeSince(id);
 
   private clusterHeader(): pb.ClusterHeader {
     return {
@@ -540,6 +562,14 @@ export class Member {
       dbSizeInUse: String(inUse),
       isLearner: this.proposer.isLearner,
     };
+  }
+
+  /**
+   * Resolves once this member learns it was removed from the cluster (it applied its removal,
+   * or a peer refused it): the daemon then stops it, as etcd's members stop.
+   */
+  get removed(): Promise<void> {
+    return this.proposer.removed;
   }
 
   async stop(): Promise<void> {

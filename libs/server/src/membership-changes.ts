@@ -6,6 +6,61 @@ import { ClusterMember, Membership } from './membership';
 /** etcd 3.4 allows one learner at a time. */
 const MAX_LEARNERS = 1;
 
+/** etcd's HealthInterval: a peer counts as active once connected this long without a break. */
+export const HEALTH_INTERVAL_MS = 5000;
+
+/** Since when this member has been connected to a peer (Date.now()), 0 when it is not. */
+export type ActiveSince = (id: bigint) => number;
+
+/** The voters (this member included) this member has been connected to for the health interval. */
+function activeVoters(membership: Membership, self: bigint, activeSince: ActiveSince, now: number): number {
+  const since = now - HEALTH_INTERVAL_MS;
+  let active = 0;
+  for (const m of membership.list()) {
+    if (m.isLearner) continue;
+    const t = m.id === self ? 1 : activeSince(m.id);
+    if (t !== 0 && t <= since) active++;
+  }
+  return active;
+}
+
+function voterCount(membership: Membership): number {
+  return membership.list().filter((m) => !m.isLearner).length;
+}
+
+/**
+ * etcd 3.4's health check before adding a member (voter or learner) under
+ * --strict-reconfig-check: this member must have been connected to every voter for the health
+ * interval, else the cluster is "unhealthy".
+ */
+export function healthyToAdd(
+  membership: Membership,
+  self: bigint,
+  activeSince: ActiveSince,
+  now: number,
+): boolean {
+  return activeVoters(membership, self, activeSince, now) === voterCount(membership);
+}
+
+/**
+ * etcd 3.4's health check before removing voter `id`: removing a peer this member is not
+ * connected to is safe (it is not part of the active quorum); otherwise the active voters
+ * left must be a quorum of the voters left. Learners are removed without a check.
+ */
+export function healthyToRemove(
+  membership: Membership,
+  self: bigint,
+  id: bigint,
+  activeSince: ActiveSince,
+  now: number,
+): boolean {
+  const target = membership.get(id);
+  if (!target || target.isLearner) return true;
+  if (id !== self && activeSince(id) === 0) return true;
+  const left = voterCount(membership) - 1;
+  return activeVoters(membership, self, activeSince, now) - 1 >= Math.floor(left / 2) + 1;
+}
+
 /**
  * The id etcd gives a member added at runtime: like a bootstrap id (sorted peer URLs, then the
  * cluster name, here empty) with the current Unix second appended, so re-adding differs.

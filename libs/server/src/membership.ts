@@ -12,6 +12,15 @@ export interface ClusterMember {
 
 const MEMBERS_KEY = metaKey('cluster-members');
 
+/** This member was removed from the cluster: it may not serve again from this data directory. */
+export class MemberRemovedError extends Error {
+  constructor() {
+    // etcd's wording.
+    super('the member has been permanently removed from the cluster');
+    this.name = 'MemberRemovedError';
+  }
+}
+
 /**
  * The cluster's members, recorded at bootstrap from --initial-cluster (a restart ignores the
  * flags and reads this) and updated through the log as members publish their attributes.

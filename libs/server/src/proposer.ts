@@ -34,5 +34,9 @@ export interface Proposer {
   callLeader(method: string, payload: Uint8Array): Promise<Buffer>;
   /** Registers the handler `callLeader(method, ...)` runs on the leader. */
   onLeaderCall(method: string, handler: LeaderCallHandler): void;
+  /** Since when this member has been connected to peer `id` (Date.now()), 0 when it is not. */
+  activeSince(id: bigint): number;
+  /** Resolves once this member learns it was removed from the cluster. */
+  readonly removed: Promise<void>;
   stop(): Promise<void>;
 }

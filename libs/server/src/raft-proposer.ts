@@ -29,7 +29,7 @@ import {
   encodeInternalRequest,
 } from './internal-request';
 import { Logger } from './logger';
-import { ClusterMember, Membership } from './membership';
+import { ClusterMember, MemberRemovedError, Membership } from './membership';
 import { applyToMembership, checkConfChange, encodeMemberContext } from './membership-changes';
 import { LeaderCallHandler, Proposer } from './proposer';
 import { stateMachineImage } from './snapshot-image';
@@ -110,6 +110,8 @@ export class RaftProposer implements Proposer {
   private confChanged = false;
   /** Raft's configuration as of the entries being applied. */
   private confState: ConfState | undefined;
+  /** Settles once this member learns it was removed from the cluster (see `removed`). */
+  private readonly removal: { promise: Promise<void>; resolve: () => void };
 
   private constructor(
     private readonly applier: Applier,
@@ -124,6 +126,16 @@ export class RaftProposer implements Proposer {
     const first = ((opts.memberId & 0xffffn) << 48n) | (ms << 8n);
     this.idHigh = Number(first >> 32n);
     this.idLow = Number(first & 0xffffffffn);
+    let resolve!: () => void;
+    this.removal = { promise: new Promise<void>((ok) => (resolve = ok)), resolve };
+  }
+
+  /**
+   * Resolves once this member learns that it was removed from the cluster: it applied its own
+   * removal, or a peer refused it as removed. It must then stop, as etcd's members do.
+   */
+  get removed(): Promise<void> {
+    return this.removal.promise;
   }
 
   /**
@@ -131,6 +143,7 @@ export class RaftProposer implements Proposer {
    * and waits until the member may serve: a leader is known and the log is replayed.
    */
   static async open(engine: Engine, applier: Applier, opts: RaftProposerOptions): Promise<RaftProposer> {
+    if (opts.membership.isRemoved(opts.memberId)) throw new MemberRemovedError();
     const proposer = new RaftProposer(applier, opts);
     try {
       if (opts.peerListeners) {
@@ -147,7 +160,9 @@ export class RaftProposer implements Proposer {
             reportUnreachable: (id) => proposer.driver?.reportUnreachable(id),
             reportSnapshot: (id, status) => proposer.driver?.reportSnapshot(id, status),
             deliverSnapshot: (m) => proposer.driver?.stepSnapshot(m) ?? false,
+            removed: () => proposer.removal.resolve(),
           },
+          isRemoved: (id) => opts.membership.isRemoved(id),
           logger: opts.logger,
         });
       }
@@ -179,7 +194,10 @@ export class RaftProposer implements Proposer {
       throw err;
     }
     try {
-      await proposer.driver.whenReady();
+      // A removed member restarted from its data directory replays its removal or is told by
+      // a peer: it never serves again.
+      const removed = proposer.removed.then(() => Promise.reject(new MemberRemovedError()));
+      await Promise.race([proposer.driver.whenReady(), removed]);
     } catch (err) {
       await proposer.stop();
       throw err;
@@ -332,7 +350,8 @@ export class RaftProposer implements Proposer {
     this.confChanged = true;
     const self = this.opts.memberId;
     if (cc.type === ConfChangeType.RemoveNode) {
-      if (cc.nodeId === self) this.opts.logger.error('this member was removed from the cluster');
+      // Signalled after this batch is written: the member stops once its removal is recorded.
+      if (cc.nodeId === self) setImmediate(() => this.removal.resolve());
       else this.transport?.removePeer(cc.nodeId);
     } else if (cc.nodeId !== self) {
       const m = this.opts.membership.get(cc.nodeId);
@@ -344,6 +363,10 @@ export class RaftProposer implements Proposer {
     // Settled after the batch that records it is written (apply runs right after this).
     if (waiter) queueMicrotask(waiter.resolve);
     return true;
+  }
+
+  activeSince(id: bigint): number {
+    return this.transport?.activeSince(id) ?? 0;
   }
 
   isVoter(id: bigint): boolean {
