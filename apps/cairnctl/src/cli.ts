@@ -164,8 +164,8 @@ function readSnapshotFile(file: string, op: string): Buffer {
     return readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new Error(`${op} ${file}: no such file or directory`);
-    if (e.code === 'EISDIR') throw new Error(`read ${file}: is a directory`);
+    if (e.code === 'ENOENT') throw new Error(`${op} ${file}: no such file or directory`, { cause: err });
+    if (e.code === 'EISDIR') throw new Error(`read ${file}: is a directory`, { cause: err });
     throw err;
   }
 }
