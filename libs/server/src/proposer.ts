@@ -34,5 +34,9 @@ export interface Proposer {
   callLeader(method: string, payload: Uint8Array): Promise<Buffer>;
   /** Registers the handler `callLeader(method, ...)` runs on the leader. */
   onLeaderCall(method: string, handler: LeaderCallHandler): void;
+  /** Registers the handler `callPeer(id, method, ...)` runs on this member, whatever its role. */
+  onPeerCall(method: string, handler: LeaderCallHandler): void;
+  /** Runs `method`'s handler on member `id`; rejects when it cannot be reached or fails. */
+  callPeer(id: bigint, method: string, payload: Uint8Array): Promise<Buffer>;
   stop(): Promise<void>;
 }
