@@ -20,7 +20,7 @@ const processIo: CtlIo = {
 export async function runCtl(argv: string[], io: CtlIo = processIo): Promise<number> {
   let action: (() => Promise<void>) | undefined;
   let failure: string | undefined;
-  const parser = yargs(argv)
+  const parser = yargs()
     .scriptName('cairnctl')
     .command('snapshot', 'Manages Cairn snapshot files', (y) =>
       y
