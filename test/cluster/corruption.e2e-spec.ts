@@ -90,6 +90,9 @@ describe('corruption checks', () => {
     // Started without the initial check, the altered member serves; the leader's check finds it.
     const member = await altered!.plain.restart();
     nodes[fi] = { member, api: connect(member.endpoint) };
+    // The alteration is real: this member now serves a value nobody wrote.
+    const served = await nodes[fi].api.kv.Range({ key: Buffer.from('key-7'), serializable: true });
+    expect(String(served.kvs[0].value)).toBe('value-6');
     const corruptId = String((await nodes[fi].api.maintenance.Status({})).header.member_id);
     const alarms = await eventually('the CORRUPT alarm', async () => {
       const res = await nodes[(fi + 1) % 3].api.maintenance.Alarm({ action: 'GET', alarm: 'NONE' });

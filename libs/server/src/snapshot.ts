@@ -7,8 +7,9 @@ import { SnapshotResponse } from './etcd-types';
  * keyspace (MVCC data, raft log, metadata), read through one RocksDB iterator.
  *
  * The file is Cairn's own format, not etcd's bbolt database, so `etcdctl snapshot status` and
- * `etcdctl snapshot restore` cannot read it (they fail: "invalid database"); `etcdctl snapshot
- * save` works because it only copies the stream. Layout, integers unsigned big endian:
+ * `etcdctl snapshot restore` cannot read it (they fail: "invalid database"); `cairnctl snapshot
+ * status|restore` do (see snapshot-restore.ts). `etcdctl snapshot save` works because it only
+ * copies the stream. Layout, integers unsigned big endian:
  *
  *   magic    8 bytes  "CAIRNSNP"
  *   version  u32      1
