@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { computeClusterId, computeMemberId } from '../../libs/server/src';
 import { CtlResult, etcdctl } from '../etcdctl/ctl';
 import { EtcdApi, connect, settle } from '../support/etcd-api';
-import { FAST_RAFT, MemberKind, MemberProcess, REPO_ROOT, freePort, startMember } from '../support/members';
+import {
+  FAST_RAFT,
+  MemberKind,
+  MemberProcess,
+  REPO_ROOT,
+  freePort,
+  startCluster,
+  startMember,
+} from '../support/members';
 
 jest.setTimeout(180_000);
 
@@ -232,6 +240,39 @@ describe('snapshot restore', () => {
     );
     const table = await cairnctl(['snapshot', 'status', snap, '-w', 'table']);
     expect(table.stdout.split('\n')[1]).toBe('|   HASH   | REVISION | TOTAL KEYS | TOTAL SIZE |');
+  });
+
+  it("restores a follower's snapshot of a 3-member cluster into a cluster of one", async () => {
+    const cluster = await startCluster('cairn', 3, { extraArgs: FAST_RAFT });
+    running.push(...cluster);
+    const api = connect(cluster[0].endpoint);
+    apis.push(api);
+    for (let i = 0; i < 10; i++) await api.kv.Put({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) });
+    const follower = cluster.find((m) => m !== cluster[0])!;
+    const followerApi = connect(follower.endpoint);
+    apis.push(followerApi);
+    await followerApi.kv.Range({ key: Buffer.from('k9') }); // it has applied every write
+    const snap = join(work, 'follower.snap');
+    expect((await etcdctl(follower.endpoint, ['snapshot', 'save', snap])).code).toBe(0);
+
+    const ports = { client: await freePort(), peer: await freePort() };
+    const own = `solo=http://127.0.0.1:${ports.peer}`;
+    const dataDir = join(work, 'solo');
+    // prettier-ignore
+    const res = await cairnctl([
+      'snapshot', 'restore', snap, '--name', 'solo', '--data-dir', dataDir,
+      '--initial-cluster', own, '--initial-advertise-peer-urls', `http://127.0.0.1:${ports.peer}`,
+    ]);
+    expect(res.code).toBe(0);
+    const solo = await startMember('cairn', { name: 'solo', ports, dataDir, initialCluster: own });
+    running.push(solo);
+    const soloApi = connect(solo.endpoint);
+    apis.push(soloApi);
+    expect((await soloApi.cluster.MemberList({})).members).toHaveLength(1);
+    expect(await everything(soloApi)).toEqual(await everything(api));
+    const put = await soloApi.kv.Put({ key: Buffer.from('k0'), value: Buffer.from('alone') });
+    expect(String((await soloApi.kv.Range({ key: Buffer.from('k0') })).kvs[0].value)).toBe('alone');
+    expect(Number(put.header.revision)).toBe(12);
   });
 
   it('refuses a corrupt or truncated file, an existing data dir and a name not in the cluster', async () => {
