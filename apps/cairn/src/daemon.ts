@@ -64,6 +64,8 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     authTokenTtlSeconds: config.authTokenTtlSeconds,
     bcryptCost: config.bcryptCost,
     clientCertAuth: config.clientCertAuth && tls !== undefined,
+    initialCorruptCheck: config.experimentalInitialCorruptCheck,
+    corruptCheckIntervalMs: config.experimentalCorruptCheckTimeMs,
     logger,
   });
   const servers = await startGrpcServers(member, {

@@ -1,5 +1,5 @@
 // libs/consensus: drives libs/raft on the member's RocksDB (durable log, ready loop, read index).
-export { RaftLogStore, ENTRY_PREFIX, entryKey } from './raft-log-store';
+export { RaftLogStore, ENTRY_PREFIX, CONF_STATE_KEY, entryKey } from './raft-log-store';
 export type { PersistRequest } from './raft-log-store';
 export { RaftDriver, DriverStoppedError, NoLeaderTimeoutError, ReadTimeoutError } from './raft-driver';
 export { PeerTransport, PeerCallError, fetchMembers } from './peer-transport';

@@ -35,7 +35,7 @@ const ENTRY_KEYSPACE_END = Buffer.from([ENTRY_PREFIX + 1]);
 export const HARD_STATE_KEY = metaKey('raft-hard-state');
 export const SNAPSHOT_KEY = metaKey('raft-snapshot');
 /** The configuration as of the state machine's applied index (written with that index). */
-const CONF_STATE_KEY = metaKey('raft-conf-state');
+export const CONF_STATE_KEY = metaKey('raft-conf-state');
 
 export function entryKey(index: bigint): Buffer {
   const buf = Buffer.allocUnsafe(9);

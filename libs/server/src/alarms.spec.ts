@@ -110,6 +110,32 @@ describe('Member quota and NOSPACE', () => {
     await m.stop();
   });
 
+  it('CORRUPT refuses every applied write with DATA_LOSS, before any other check; reads go on', async () => {
+    let m = await Member.start(config(null));
+    const id = m.identity.memberId.toString();
+    await m.put({ key: b('a'), value: b('1') });
+    const lease = await m.leases.grant({ TTL: 60 });
+    await m.alarm({ action: AlarmAction.ACTIVATE, memberID: id, alarm: AlarmType.CORRUPT });
+    const corrupt = expect.objectContaining({ code: 15, message: 'etcdserver: corrupt cluster' });
+    await expect(m.put({ key: b('a'), value: b('2') })).rejects.toEqual(corrupt);
+    await expect(m.deleteRange({ key: b('a') })).rejects.toEqual(corrupt);
+    await expect(m.txn(putTxn)).rejects.toEqual(corrupt);
+    await expect(m.compact({ revision: 1 })).rejects.toEqual(corrupt);
+    await expect(m.leases.grant({ TTL: 60 })).rejects.toEqual(corrupt);
+    await expect(m.leases.revoke({ ID: lease.ID })).rejects.toEqual(corrupt);
+    // Reads, read-only txns and the alarm itself are not writes.
+    expect((await m.range({ key: b('a') })).kvs[0].value).toEqual(b('1'));
+    await m.txn({ compare: [], success: [{ request_range: { key: b('a') } }], failure: [] });
+    await m.stop();
+
+    m = await Member.start(config(null));
+    expect(m.status().errors).toEqual([`memberID:${id} alarm:CORRUPT `]);
+    await expect(m.put({ key: b('a'), value: b('2') })).rejects.toEqual(corrupt);
+    await m.alarm({ action: AlarmAction.DEACTIVATE, memberID: id, alarm: AlarmType.CORRUPT });
+    await m.put({ key: b('a'), value: b('2') });
+    await m.stop();
+  });
+
   it('never refuses without a quota', async () => {
     const m = await Member.start(config(null));
     for (let i = 0; i < 50; i++) await m.put({ key: b(`k${i}`), value: Buffer.alloc(1000) });

@@ -83,6 +83,8 @@ export class Applier {
 
   private applyOne(req: InternalRequest, index: number): ApplyResult {
     try {
+      // While CORRUPT is raised, etcd refuses every write it applies, before any other check.
+      if (this.alarms.has(AlarmType.CORRUPT) && isRefusedWhenCorrupt(req)) return { error: Errors.corrupt() };
       // With auth on, writes are checked against the auth store as it is now (etcd's authApplier).
       if (this.auth.store.enabled) this.auth.checkWrite(req);
       // While space is short, etcd's capped applier refuses what would add data.
@@ -127,6 +129,10 @@ export class Applier {
       return { error: fromAuthError(fromMvccError(err)) };
     }
   }
+}
+
+function isRefusedWhenCorrupt(req: InternalRequest): boolean {
+  return !!(req.put || req.delete_range || req.txn || req.compaction || req.lease_grant || req.lease_revoke);
 }
 
 function prefixAuthOp(op: AuthStoreOp): EngineOp {

@@ -47,6 +47,8 @@ export const Errors = {
   compacted: () => e(GrpcCode.OUT_OF_RANGE, 'etcdserver: mvcc: required revision has been compacted'),
   futureRevision: () => e(GrpcCode.OUT_OF_RANGE, 'etcdserver: mvcc: required revision is a future revision'),
   noSpace: () => e(GrpcCode.RESOURCE_EXHAUSTED, 'etcdserver: mvcc: database space exceeded'),
+  /** Writes while the CORRUPT alarm is raised (etcd's applierV3Corrupt). */
+  corrupt: () => e(GrpcCode.DATA_LOSS, 'etcdserver: corrupt cluster'),
   leaseNotFound: () => e(GrpcCode.NOT_FOUND, 'etcdserver: requested lease not found'),
   leaseExists: () => e(GrpcCode.FAILED_PRECONDITION, 'etcdserver: lease already exists'),
   leaseTtlTooLarge: () => e(GrpcCode.OUT_OF_RANGE, 'etcdserver: too large lease TTL'),

@@ -11,3 +11,5 @@ export type { LeaderCallHandler } from './proposer';
 export type * as authpb from './auth-types';
 export type { MemberAuth, RequestCall, RequestMetadata } from './member-auth';
 export * from './coordination';
+export { restoreSnapshot, snapshotStatus } from './snapshot-restore';
+export type { RestoreOptions, SnapshotStatus } from './snapshot-restore';

@@ -10,6 +10,7 @@ import { checkTxnAuth } from './auth-checks';
 import { fromAuthError } from './auth-errors';
 import { AutoCompactor, AutoCompactionPolicy } from './auto-compactor';
 import * as convert from './convert';
+import { CorruptionChecker, HASHKV_CALL } from './corruption-check';
 import { Errors, fromMvccError } from './etcd-errors';
 import * as pb from './etcd-types';
 import { AlarmAction, AlarmType } from './etcd-types';
@@ -74,6 +75,10 @@ export interface MemberConfig {
   bcryptCost?: number;
   /** --client-cert-auth on a TLS listener: a verified client certificate's CN names the user. */
   clientCertAuth?: boolean;
+  /** --experimental-initial-corrupt-check: compare HashKV with the peers before serving. */
+  initialCorruptCheck?: boolean;
+  /** --experimental-corrupt-check-time (ms; 0 = never): the leader's periodic HashKV comparison. */
+  corruptCheckIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -83,6 +88,7 @@ export interface MemberConfig {
  */
 export class Member {
   private autoCompactor: AutoCompactor | undefined;
+  private corruptionChecker: CorruptionChecker | undefined;
   private turn: Promise<void> | undefined;
   // Rendered once: every response header carries them.
   private readonly clusterIdText: string;
@@ -217,11 +223,45 @@ export class Member {
           logger,
         );
       }
+      await member.checkCorruption(config);
       return member;
     } catch (err) {
       await engine.close();
       throw err;
     }
+  }
+
+  /**
+   * Serves this member's HashKV to its peers, then runs the corruption checks the flags ask for;
+   * a failed initial check stops the member (it must not serve).
+   */
+  private async checkCorruption(config: MemberConfig): Promise<void> {
+    const checker = new CorruptionChecker({
+      memberId: this.identity.memberId,
+      hashKV: async (rev) => {
+        await this.stateMachine.replacing;
+        return this.store.hashKV(rev);
+      },
+      peers: () => this.membership.ids().filter((id) => id !== this.identity.memberId),
+      callPeer: (id, method, payload) => this.proposer.callPeer(id, method, payload),
+      isLeader: () => this.proposer.leaderId === this.identity.memberId,
+      readIndex: () => this.proposer.readIndex(),
+      raiseCorrupt: async (id) => {
+        await this.alarm({ action: AlarmAction.ACTIVATE, memberID: id.toString(), alarm: AlarmType.CORRUPT });
+      },
+      logger: this.logger,
+    });
+    this.proposer.onPeerCall(HASHKV_CALL, (payload) => checker.serve(payload));
+    if (config.initialCorruptCheck) {
+      try {
+        await checker.checkInitial();
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
+    if (config.corruptCheckIntervalMs) checker.start(config.corruptCheckIntervalMs);
+    this.corruptionChecker = checker;
   }
 
   header(revision: number = this.store.revision): pb.ResponseHeader {
@@ -575,6 +615,7 @@ export class Member {
   async stop(): Promise<void> {
     this.stopping = true;
     this.autoCompactor?.stop();
+    this.corruptionChecker?.stop();
     this.leases.stop();
     this.watchHub.close();
     this.auth.tokens.stop();

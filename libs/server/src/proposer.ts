@@ -38,5 +38,9 @@ export interface Proposer {
   activeSince(id: bigint): number;
   /** Resolves once this member learns it was removed from the cluster. */
   readonly removed: Promise<void>;
+  /** Registers the handler `callPeer(id, method, ...)` runs on this member, whatever its role. */
+  onPeerCall(method: string, handler: LeaderCallHandler): void;
+  /** Runs `method`'s handler on member `id`; rejects when it cannot be reached or fails. */
+  callPeer(id: bigint, method: string, payload: Uint8Array): Promise<Buffer>;
   stop(): Promise<void>;
 }

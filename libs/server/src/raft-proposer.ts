@@ -393,6 +393,15 @@ export class RaftProposer implements Proposer {
     });
   }
 
+  onPeerCall(method: string, handler: LeaderCallHandler): void {
+    this.transport?.handle(method, handler);
+  }
+
+  callPeer(id: bigint, method: string, payload: Uint8Array): Promise<Buffer> {
+    if (!this.transport) return Promise.reject(new Error('this member has no peer transport'));
+    return this.transport.call(id, method, payload, this.timeoutMs);
+  }
+
   /**
    * The forwarding API: runs `method`'s handler on the current leader, here when this member
    * leads, else through Peer.Call, and answers with what it returned. Failures come back as

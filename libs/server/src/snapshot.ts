@@ -7,8 +7,9 @@ import { SnapshotResponse } from './etcd-types';
  * keyspace (MVCC data, raft log, metadata), read through one RocksDB iterator.
  *
  * The file is Cairn's own format, not etcd's bbolt database, so `etcdctl snapshot status` and
- * `etcdctl snapshot restore` cannot read it (they fail: "invalid database"); `etcdctl snapshot
- * save` works because it only copies the stream. Layout, integers unsigned big endian:
+ * `etcdctl snapshot restore` cannot read it (they fail: "invalid database"); `cairnctl snapshot
+ * status|restore` do (see snapshot-restore.ts). `etcdctl snapshot save` works because it only
+ * copies the stream. Layout, integers unsigned big endian:
  *
  *   magic    8 bytes  "CAIRNSNP"
  *   version  u32      1
@@ -95,28 +96,49 @@ export async function* snapshotStream(
   yield { remaining_bytes: '0', blob: hash.digest() };
 }
 
-/** Reads a snapshot file back (tests, tools): verifies the trailer and returns the records. */
-export function parseSnapshot(file: Buffer): [Buffer, Buffer][] {
-  if (file.length < 12 + 4 + 32) throw new Error('snapshot too short');
-  const body = file.subarray(0, file.length - 32);
-  const sum = createHash('sha256').update(body).digest();
-  if (!sum.equals(file.subarray(file.length - 32))) throw new Error('snapshot sha256 mismatch');
-  if (!body.subarray(0, 8).equals(SNAPSHOT_MAGIC)) throw new Error('not a Cairn snapshot');
-  if (body.readUInt32BE(8) !== SNAPSHOT_VERSION) throw new Error('unknown snapshot version');
+/**
+ * Reads a snapshot file back (cairnctl, tests): verifies the sha256 trailer (as etcd's restore
+ * does, with its error texts) and returns the records. `skipHashCheck` accepts a file without a
+ * trailer, or with a wrong one, as etcd's --skip-hash-check does; the layout is checked anyway.
+ */
+export function parseSnapshot(file: Buffer, opts: { skipHashCheck?: boolean } = {}): [Buffer, Buffer][] {
+  // etcd's test for a trailer: the data is whole 512-byte pages, then 32 bytes.
+  const hasHash = file.length % SNAPSHOT_ALIGN === 32;
+  if (!hasHash && !opts.skipHashCheck) throw new Error('snapshot missing hash but --skip-hash-check=false');
+  const body = hasHash ? file.subarray(0, file.length - 32) : file;
+  if (hasHash && !opts.skipHashCheck) {
+    const sum = createHash('sha256').update(body).digest();
+    const expected = file.subarray(file.length - 32);
+    // Go's fmt of a byte slice, as etcd prints the two sums.
+    const goBytes = (b: Buffer) => `[${[...b].join(' ')}]`;
+    if (!sum.equals(expected)) throw new Error(`expected sha256 ${goBytes(expected)}, got ${goBytes(sum)}`);
+  }
+  return parseRecords(body);
+}
+
+function parseRecords(body: Buffer): [Buffer, Buffer][] {
+  if (body.length < 16 || !body.subarray(0, 8).equals(SNAPSHOT_MAGIC)) {
+    throw new Error('not a Cairn snapshot: bad magic');
+  }
+  const version = body.readUInt32BE(8);
+  if (version !== SNAPSHOT_VERSION) throw new Error(`unknown Cairn snapshot version ${version}`);
+  const corrupt = (at: number) => new Error(`corrupt snapshot: record at byte ${at} runs past the end`);
   const out: [Buffer, Buffer][] = [];
   let at = 12;
   for (;;) {
+    if (at + 4 > body.length) throw corrupt(at);
     const kl = body.readUInt32BE(at);
-    at += 4;
     if (kl === SNAPSHOT_END) break;
-    const key = body.subarray(at, at + kl);
-    at += kl;
-    const vl = body.readUInt32BE(at);
-    at += 4;
-    out.push([key, body.subarray(at, at + vl)]);
-    at += vl;
+    if (at + 4 + kl + 4 > body.length) throw corrupt(at);
+    const key = body.subarray(at + 4, at + 4 + kl);
+    const vl = body.readUInt32BE(at + 4 + kl);
+    const from = at + 8 + kl;
+    if (from + vl > body.length) throw corrupt(at);
+    out.push([key, body.subarray(from, from + vl)]);
+    at = from + vl;
   }
-  if (body.length % SNAPSHOT_ALIGN !== 0) throw new Error('snapshot body is not 512-byte aligned');
-  if (body.subarray(at).some((b) => b !== 0)) throw new Error('non-zero bytes after the end marker');
+  if (body.subarray(at + 4).some((b) => b !== 0)) {
+    throw new Error('corrupt snapshot: non-zero bytes after the end marker');
+  }
   return out;
 }

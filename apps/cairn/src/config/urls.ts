@@ -104,3 +104,34 @@ export function formatInitialCluster(c: InitialCluster): string {
     .flatMap((n) => c[n].map((u) => `${n}=${u.url}`))
     .join(',');
 }
+
+/**
+ * etcdserver's VerifyBootstrap checks of --initial-cluster for member `name` (etcd's texts), or
+ * null when they pass; cairnctl's snapshot restore makes them too.
+ */
+export function bootstrapProblem(
+  name: string,
+  cluster: InitialCluster,
+  advertisedPeerUrls: ParsedUrl[],
+  state: string,
+): string | null {
+  const mine = Object.prototype.hasOwnProperty.call(cluster, name) ? cluster[name] : undefined;
+  if (!mine) return `couldn't find local name ${JSON.stringify(name)} in the initial cluster configuration`;
+  if (state === 'new') {
+    const advertised = advertisedPeerUrls.map((u) => u.url);
+    const listed = mine.map((u) => u.url);
+    const notAdvertised = listed.filter((u) => !advertised.includes(u));
+    if (notAdvertised.length > 0) {
+      return `--initial-cluster has ${notAdvertised.map((u) => `${name}=${u}`).join(',')} but missing from --initial-advertise-peer-urls=${advertised.join(',')}`;
+    }
+    const notListed = advertised.filter((u) => !listed.includes(u));
+    if (notListed.length > 0) {
+      return `--initial-advertise-peer-urls has ${notListed.join(',')} but missing from --initial-cluster=${formatInitialCluster({ [name]: mine })}`;
+    }
+  }
+  const all = Object.values(cluster).flatMap((us) => us.map((u) => u.url));
+  if (new Set(all).size !== all.length) {
+    return `initial cluster ${formatInitialCluster(cluster)} has duplicate url`;
+  }
+  return null;
+}

@@ -4,7 +4,7 @@ import { registerDecorator, ValidationArguments, ValidationOptions } from 'class
 import { parseAuthToken } from './auth-token';
 import { resolveAutoCompaction } from './compaction';
 import { FLAGS_BY_KEY, isDefault, FlagValue } from './flags';
-import { checkBindUrl, checkHostUrl, formatInitialCluster, parseInitialCluster, ParsedUrl } from './urls';
+import { bootstrapProblem, checkBindUrl, checkHostUrl, parseInitialCluster, ParsedUrl } from './urls';
 
 type Check = (value: any, obj: any) => string | null;
 
@@ -158,26 +158,7 @@ export function MatchesBootstrap(options: ValidationOptions): PropertyDecorator 
       } catch {
         return null; // reported by InitialClusterSyntax
       }
-      const mine = Object.prototype.hasOwnProperty.call(cluster, o.name) ? cluster[o.name] : undefined;
-      if (!mine)
-        return `couldn't find local name ${JSON.stringify(o.name)} in the initial cluster configuration`;
-      if (o.initialClusterState === 'new') {
-        const advertised = o.initialAdvertisePeerUrls.map((u) => u.url);
-        const listed = mine.map((u) => u.url);
-        const notAdvertised = listed.filter((u) => !advertised.includes(u));
-        if (notAdvertised.length > 0) {
-          return `--initial-cluster has ${notAdvertised.map((u) => `${o.name}=${u}`).join(',')} but missing from --initial-advertise-peer-urls=${advertised.join(',')}`;
-        }
-        const notListed = advertised.filter((u) => !listed.includes(u));
-        if (notListed.length > 0) {
-          return `--initial-advertise-peer-urls has ${notListed.join(',')} but missing from --initial-cluster=${formatInitialCluster({ [o.name]: mine })}`;
-        }
-      }
-      const all = Object.values(cluster).flatMap((us) => us.map((u) => u.url));
-      if (new Set(all).size !== all.length) {
-        return `initial cluster ${formatInitialCluster(cluster)} has duplicate url`;
-      }
-      return null;
+      return bootstrapProblem(o.name, cluster, o.initialAdvertisePeerUrls, o.initialClusterState);
     },
     options,
   );
