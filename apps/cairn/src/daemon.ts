@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { startGrpcServers, startMetricsServers } from '../../../libs/api/src';
 import { JwtTokenProvider, TokenProvider } from '../../../libs/auth/src';
 import { Member } from '../../../libs/server/src';
-import { loadClientTls } from './client-tls';
 import { CairnConfig, exitOnConfigError, formatConfigHelp, formatVersion, loadConfig } from './config';
 import { Logger, createLogger } from './logging';
+import { loadClientTls, loadPeerTls } from './tls-files';
 
 /** A data directory holding a member already: etcd then ignores the --initial-* flags. */
 const isMemberInitialized = (dataDir: string) => existsSync(join(dataDir, 'member'));
@@ -35,6 +35,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
   });
   // Certificates are checked before anything starts: a bad one stops the member with the reason.
   const tls = await loadClientTls(config, logger);
+  const peerTls = await loadPeerTls(config, logger);
   const member = await Member.start({
     name: config.name,
     dataDir: config.dataDir,
@@ -45,7 +46,12 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     initialClusterState: config.initialClusterState,
     forceNewCluster: config.forceNewCluster,
     snapshotCount: config.snapshotCount,
-    peerListeners: config.listenPeerUrls.map((u) => ({ host: u.host, port: u.port })),
+    peerListeners: config.listenPeerUrls.map((u) => ({
+      host: u.host,
+      port: u.port,
+      tls: u.scheme === 'https',
+    })),
+    peerTls,
     clientUrls: config.advertiseClientUrls.map((u) => u.url),
     maxRequestBytes: config.maxRequestBytes,
     maxTxnOps: config.maxTxnOps,
