@@ -97,8 +97,10 @@ function certificateGate(tls: TlsMaterial): grpc.ServerInterceptor {
 
 /**
  * Credentials for outgoing connections to an https:// URL: present our certificate, verify the
- * other side against `ca` (the host name and the allowed CN or hostname too), unless it is
- * self-signed auto TLS, where etcd verifies nothing. Without material: TLS with system roots.
+ * other side against `ca` and the CRL (the host name and the allowed CN or hostname too), unless
+ * it is self-signed auto TLS, where etcd verifies nothing. Without material: TLS with system
+ * roots. etcd checks its CRL on listeners only; a revoked member then still talks through the
+ * connections others open to it, so Cairn checks outgoing connections too.
  */
 export function channelCredentials(tls: TlsMaterial | undefined): grpc.ChannelCredentials {
   if (!tls) return grpc.credentials.createSsl();
@@ -106,6 +108,7 @@ export function channelCredentials(tls: TlsMaterial | undefined): grpc.ChannelCr
     cert: tls.cert,
     key: tls.key,
     ca: tls.ca,
+    crl: tls.crl,
     ...(tls.ciphers !== undefined ? { ciphers: tls.ciphers } : {}),
   });
   if (tls.selfSigned) return grpc.credentials.createFromSecureContext(context, { rejectUnauthorized: false });
