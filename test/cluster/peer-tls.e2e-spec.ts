@@ -25,7 +25,8 @@ beforeAll(() => {
 afterAll(() => pki.remove());
 
 interface PeerSpec {
-  cert: IssuedCert;
+  /** --peer-cert-file and --peer-key-file (none: --peer-auto-tls in the flags). */
+  cert?: IssuedCert;
   /** Flags for this member only. */
   extra?: string[];
 }
@@ -59,7 +60,7 @@ async function startPeerTlsCluster(
         // prettier-ignore
         extraArgs: [
           ...FAST_RAFT, '--initial-cluster-state', 'new', '--initial-cluster-token', 'peer-tls',
-          '--peer-cert-file', s.cert.cert, '--peer-key-file', s.cert.key, ...flags, ...(s.extra ?? []),
+          ...certArgs(s.cert), ...flags, ...(s.extra ?? []),
         ],
       }),
     ),
@@ -68,6 +69,9 @@ async function startPeerTlsCluster(
   return { members: up, ready: up.map((m) => m !== undefined) };
 }
 
+const certArgs = (c: IssuedCert | undefined) =>
+  c ? ['--peer-cert-file', c.cert, '--peer-key-file', c.key] : [];
+
 const stopAll = (o: Outcome | undefined) => Promise.all((o?.members ?? []).map((m) => m?.stop()));
 
 /** Writes through the first ready member and reads the value back (serializable) from every ready one. */
@@ -75,22 +79,14 @@ async function replicates(o: Outcome): Promise<boolean> {
   const up = o.members.filter((m): m is MemberProcess => m !== undefined);
   const put = await etcdctl(up[0].endpoint, ['put', 'peer-tls', 'replicated']);
   if (put.code !== 0) return false;
-  for (const m of up) {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const r = await etcdctl(m.endpoint, ['get', 'peer-tls', '--print-value-only', '--consistency=s']);
-      if (r.stdout.trim() === 'replicated') break;
-      if (Date.now() > deadline) return false;
-      await new Promise((ok) => setTimeout(ok, 200));
-    }
-  }
+  for (const m of up) if (!(await holdsWrite(m, 30_000))) return false;
   return true;
 }
 
-/** Whether `m` serves the replicated write (serializable read), given a few heartbeats to get it. */
-async function holdsWrite(m: MemberProcess | undefined): Promise<boolean> {
+/** Whether `m` serves the replicated write (serializable read) within `waitMs`. */
+async function holdsWrite(m: MemberProcess | undefined, waitMs = 3000): Promise<boolean> {
   if (!m) return false;
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + waitMs;
   do {
     const r = await etcdctl(m.endpoint, ['get', 'peer-tls', '--print-value-only', '--consistency=s']);
     if (r.stdout.trim() === 'replicated') return true;
@@ -115,6 +111,28 @@ describe('a cluster on https:// peer URLs', () => {
     expect(await replicates(cluster)).toBe(true);
     const list = await etcdctl(cluster.members[0]!.endpoint, ['member', 'list']);
     expect(list.stdout.match(/https:\/\/127\.0\.0\.1:\d+/g)).toHaveLength(3);
+  });
+
+  it('takes a member added with etcdctl, which joins over TLS', async () => {
+    const ports = { client: await freePort(), peer: await freePort() };
+    const url = `https://127.0.0.1:${ports.peer}`;
+    const add = await etcdctl(cluster!.members[0]!.endpoint, ['member', 'add', 'm4', `--peer-urls=${url}`]);
+    expect(add.code).toBe(0);
+    const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)?.[1];
+    expect(initialCluster).toContain(`m4=${url}`);
+    const m4 = await startMember('cairn', {
+      name: 'm4',
+      ports,
+      initialCluster,
+      peerUrls: { listen: url, advertised: url },
+      // prettier-ignore
+      extraArgs: [
+        ...FAST_RAFT, '--initial-cluster-state', 'existing',
+        ...certArgs(ca.issue('m4', { cn: 'member', ips: ['127.0.0.1'] })), ...verified(),
+      ],
+    });
+    cluster!.members.push(m4);
+    expect(await holdsWrite(m4, 30_000)).toBe(true);
   });
 
   it('speaks only TLS on the peer port, and only to clients with a certificate from the CA', async () => {
@@ -153,6 +171,25 @@ function tlsHello(port: number, cert: IssuedCert | undefined): Promise<'accepted
     socket.once('close', () => done('refused'));
   });
 }
+
+describe('--peer-auto-tls', () => {
+  it("a cluster on self-signed certificates forms and replicates, as etcd's does", async () => {
+    for (const kind of ['etcd', 'cairn'] as const) {
+      const o = await startPeerTlsCluster(kind, [{}, {}, {}], ['--peer-auto-tls']);
+      try {
+        expect({ kind, ready: o.ready, replicates: o.ready.every(Boolean) && (await replicates(o)) }).toEqual(
+          {
+            kind,
+            ready: [true, true, true],
+            replicates: true,
+          },
+        );
+      } finally {
+        await stopAll(o);
+      }
+    }
+  });
+});
 
 describe('a member the others must not trust never joins; the other two go on', () => {
   /**
