@@ -17,6 +17,10 @@ export async function runDaemon(argv: string[]): Promise<void> {
   if (config.command === 'version') return void process.stdout.write(formatVersion());
 
   const logger = createLogger(config);
+  // Node prints its process warnings (e.g. DEP0123 for TLS to a peer at an IP address) as plain
+  // text on stderr; the member's log stays JSON lines.
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => logger.warn(w.message, { code: w.code ?? w.name }));
   for (const warning of config.warnings) logger.warn(warning);
   try {
     await serve(config, logger);
