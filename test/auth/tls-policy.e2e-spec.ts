@@ -1,4 +1,5 @@
-// Client TLS policy beyond the certificate itself: --client-crl-file refuses revoked client
+// Client TLS policy beyond the certificate itself: a trusted CA file alone requires client
+// certificates (as --client-cert-auth does), --client-crl-file refuses revoked client
 // certificates, --cipher-suites limits the TLS 1.2 suites a client may negotiate, and
 // --client-cert-allowed-hostname refuses client certificates not valid for that name. Each is
 // run against etcd 3.4 started with the same files and must end the same way.
@@ -68,6 +69,19 @@ async function served(m: MemberProcess, who: IssuedCert): Promise<string> {
 }
 
 const certAuth = () => ['--trusted-ca-file', ca.cert, '--client-cert-auth'];
+
+describe('--trusted-ca-file without --client-cert-auth', () => {
+  it('still requires a client certificate signed by the CA, as etcd does', async () => {
+    const stranger = pki.ca('stranger').issue('stranger', { cn: 'good' });
+    const [etcd, cairn] = await onBoth(['--trusted-ca-file', ca.cert], async (m) => ({
+      good: await served(m, good),
+      stranger: await served(m, stranger),
+      none: (await etcdctl(m.endpoint, ['--command-timeout=5s', '--cacert', ca.cert, 'get', 'k'])).code === 0,
+    }));
+    expect(cairn).toEqual({ good: 'served v', stranger: 'refused', none: false });
+    expect(cairn).toEqual(etcd);
+  });
+});
 
 describe('--client-crl-file', () => {
   it('refuses a revoked client certificate and serves a good one, as etcd does', async () => {

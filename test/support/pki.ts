@@ -30,8 +30,8 @@ export class TestCa {
     private readonly dir: string,
     readonly name: string,
   ) {
-    this.cert = join(dir, `${name}.pem`);
-    this.key = join(dir, `${name}-key.pem`);
+    this.cert = join(dir, `${name}.ca.pem`);
+    this.key = join(dir, `${name}.ca-key.pem`);
     // prettier-ignore
     openssl(dir, [
       'req', '-x509', ...EC, '-sha256', '-days', '3650', '-subj', `/CN=${name}`,
@@ -59,10 +59,9 @@ export class TestCa {
 
   /** A certificate for both server and client use (as etcd's member certificates are). */
   issue(file: string, spec: CertSpec): IssuedCert {
-    const cert = join(this.dir, `${file}.pem`);
-    const key = join(this.dir, `${file}-key.pem`);
-    const csr = join(this.dir, `${file}.csr`);
-    const ext = join(this.dir, `${file}.ext`);
+    // Named after the CA too: two CAs may issue certificates of the same name.
+    const base = join(this.dir, `${this.name}.${file}`);
+    const [cert, key, csr, ext] = [`${base}.pem`, `${base}-key.pem`, `${base}.csr`, `${base}.ext`];
     const sans = [...(spec.ips ?? []).map((ip) => `IP:${ip}`), ...(spec.dns ?? []).map((d) => `DNS:${d}`)];
     writeFileSync(
       ext,
@@ -100,7 +99,7 @@ export class TestCa {
 
   /** A CRL (PEM) listing every certificate revoked so far. */
   crl(file: string): string {
-    const out = join(this.dir, `${file}.pem`);
+    const out = join(this.dir, `${this.name}.${file}.pem`);
     // prettier-ignore
     openssl(this.dir, ['ca', '-config', `${this.name}.cnf`, '-cert', this.cert, '-keyfile', this.key, '-gencrl', '-out', out]);
     return out;

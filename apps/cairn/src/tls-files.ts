@@ -121,19 +121,20 @@ async function loadTls(config: CairnConfig, logger: Logger, f: TlsFlags): Promis
       { dir },
     );
   }
+  const ca = f.caFile[1] !== '' ? readPem(...f.caFile) : undefined;
   const material: TlsMaterial = {
     cert,
     key,
-    ca: f.caFile[1] !== '' ? readPem(...f.caFile) : undefined,
+    ca,
     crl: f.crlFile[1] !== '' ? readCrl(...f.crlFile) : undefined,
-    clientCertAuth,
+    clientCertAuth: clientCertAuth || ca !== undefined,
     ciphers: opensslCiphers(config.cipherSuites),
     allowedCn: f.allowedCn || undefined,
     allowedHostname: f.allowedHostname || undefined,
     selfSigned,
   };
   try {
-    createSecureContext({ cert, key, ca: material.ca, crl: material.crl, ciphers: material.ciphers });
+    createSecureContext({ cert, key, ca, crl: material.crl, ciphers: material.ciphers });
   } catch (err) {
     const what = `${f.side} TLS certificate, key, CA, CRL or --cipher-suites`;
     throw new Error(`invalid ${what}: ${(err as Error).message}`, { cause: err });

@@ -12,7 +12,10 @@ export interface TlsMaterial {
   ca?: Buffer;
   /** --client-crl-file / --peer-crl-file: certificates it revokes are refused. */
   crl?: Buffer;
-  /** --client-cert-auth / --peer-client-cert-auth: refuse callers without a certificate signed by `ca`. */
+  /**
+   * Refuse callers without a certificate signed by `ca`: --client-cert-auth or
+   * --peer-client-cert-auth, or a trusted CA file alone (etcd requires certificates then too).
+   */
   clientCertAuth: boolean;
   /** --cipher-suites as an OpenSSL list for TLS 1.2 (TLS 1.3 keeps its suites, as Go's do). */
   ciphers?: string;
