@@ -1,5 +1,5 @@
 // The member process as an operator sees it: version and help, flag errors (exit code, message,
-// nothing written), unusable data directories, refused TLS flags, JSON logs, graceful SIGTERM,
+// nothing written), unusable data directories, bad TLS flags, JSON logs, graceful SIGTERM,
 // and member/cluster ids compared with etcd 3.4 run with the same flags.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,11 +87,26 @@ describe('configuration errors stop the member before it touches the data dir', 
     );
   });
 
-  it('peer TLS flags and https peer URLs are refused as not supported yet', async () => {
-    await refused(['--peer-cert-file', 'x'], /--peer-cert-file.*not supported yet/);
-    await refused(['--peer-auto-tls'], /--peer-auto-tls.*not supported yet/);
-    await refused(['--client-crl-file', 'x'], /--client-crl-file.*not supported yet/);
-    await refused(['--listen-peer-urls', 'https://127.0.0.1:1'], /https.*not supported yet/);
+  it("bad peer TLS configuration is refused with the reason (etcd's words where it has them)", async () => {
+    const peer = `https://127.0.0.1:${await freePort()}`;
+    const https = [
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `default=${peer}`,
+    ];
+    await refused(https, /cannot listen on TLS for 127\.0\.0\.1:\d+: KeyFile and CertFile are not presented/);
+    await refused(
+      [...https, '--peer-cert-file', join(tmp, 'none.pem'), '--peer-key-file', join(tmp, 'none-key.pem')],
+      /cannot read --peer-cert-file .*none\.pem/,
+    );
+    await refused(
+      [...https, '--peer-auto-tls', '--peer-cert-allowed-cn', 'a', '--peer-cert-allowed-hostname', 'b'],
+      /AllowedCN and AllowedHostname are mutually exclusive \(cn=\\"a\\", hostname=\\"b\\"\)/,
+    );
+    await refused(['--cipher-suites', 'BOGUS'], 'unexpected TLS cipher suite "BOGUS"');
   });
 
   it('an https client URL without a certificate stops the member before it touches the data dir', async () => {

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { startGrpcServers, startMetricsServers } from '../../../libs/api/src';
 import { JwtTokenProvider, TokenProvider } from '../../../libs/auth/src';
 import { Member, MemberRemovedError } from '../../../libs/server/src';
-import { loadClientTls } from './client-tls';
 import { CairnConfig, exitOnConfigError, formatConfigHelp, formatVersion, loadConfig } from './config';
 import { Logger, createLogger } from './logging';
+import { loadClientTls, loadPeerTls } from './tls-files';
 
 /** A data directory holding a member already: etcd then ignores the --initial-* flags. */
 const isMemberInitialized = (dataDir: string) => existsSync(join(dataDir, 'member'));
@@ -17,6 +17,10 @@ export async function runDaemon(argv: string[]): Promise<void> {
   if (config.command === 'version') return void process.stdout.write(formatVersion());
 
   const logger = createLogger(config);
+  // Node prints its process warnings (e.g. DEP0123 for TLS to a peer at an IP address) as plain
+  // text on stderr; the member's log stays JSON lines.
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => logger.warn(w.message, { code: w.code ?? w.name }));
   for (const warning of config.warnings) logger.warn(warning);
   try {
     await serve(config, logger);
@@ -40,6 +44,7 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
   });
   // Certificates are checked before anything starts: a bad one stops the member with the reason.
   const tls = await loadClientTls(config, logger);
+  const peerTls = await loadPeerTls(config, logger);
   const member = await Member.start({
     name: config.name,
     dataDir: config.dataDir,
@@ -51,7 +56,12 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     forceNewCluster: config.forceNewCluster,
     snapshotCount: config.snapshotCount,
     strictReconfigCheck: config.strictReconfigCheck,
-    peerListeners: config.listenPeerUrls.map((u) => ({ host: u.host, port: u.port })),
+    peerListeners: config.listenPeerUrls.map((u) => ({
+      host: u.host,
+      port: u.port,
+      tls: u.scheme === 'https',
+    })),
+    peerTls,
     clientUrls: config.advertiseClientUrls.map((u) => u.url),
     maxRequestBytes: config.maxRequestBytes,
     maxTxnOps: config.maxTxnOps,

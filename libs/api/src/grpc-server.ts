@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { TlsMaterial, serverCredentials } from '../../consensus/src';
 import { ETCD_PROTO_DIR, Logger, Member } from '../../server/src';
 import { ApiModule } from './api.module';
 import { GrpcErrorFilter } from './grpc-errors';
@@ -14,15 +15,8 @@ export interface ClientListener {
   tls?: boolean;
 }
 
-/** Client TLS material, already read and checked by the daemon. */
-export interface ClientTls {
-  cert: Buffer;
-  key: Buffer;
-  /** CA bundle for client certificates. */
-  ca?: Buffer;
-  /** --client-cert-auth: refuse clients without a certificate signed by `ca`. */
-  clientCertAuth: boolean;
-}
+/** Client TLS material (--cert-file, ..., --client-crl-file, --cipher-suites), read and checked by the daemon. */
+export type ClientTls = TlsMaterial;
 
 export interface GrpcServerOptions {
   listeners: ClientListener[];
@@ -88,11 +82,7 @@ export async function startGrpcServers(
 function credentialsFor(l: ClientListener, tls: ClientTls | undefined): grpc.ServerCredentials {
   if (!l.tls) return grpc.ServerCredentials.createInsecure();
   if (!tls) throw new Error(`no TLS certificate for the https listener ${l.host}:${l.port}`);
-  return grpc.ServerCredentials.createSsl(
-    tls.ca ?? null,
-    [{ private_key: tls.key, cert_chain: tls.cert }],
-    tls.clientCertAuth,
-  );
+  return serverCredentials(tls);
 }
 
 function channelOptions(opts: GrpcServerOptions): Record<string, number> {

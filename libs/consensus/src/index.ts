@@ -14,3 +14,10 @@ export {
 } from './snapshot-staging';
 export type { StagingWriter } from './snapshot-staging';
 export { sendSnapshot, receiveSnapshot } from './snapshot-transfer';
+export {
+  CERT_AUTH_FAILED,
+  certificateRefusal,
+  channelCredentials,
+  serverCredentials,
+} from './tls-credentials';
+export type { TlsMaterial } from './tls-credentials';

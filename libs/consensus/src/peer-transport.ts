@@ -13,10 +13,13 @@ import {
 import { ConsensusLogger } from './raft-driver';
 import { SnapshotStaging } from './snapshot-staging';
 import { receiveSnapshot, sendSnapshot } from './snapshot-transfer';
+import { TlsMaterial, channelCredentials, serverCredentials } from './tls-credentials';
 
 export interface PeerListener {
   host: string;
   port: number;
+  /** An https:// listener: served with `PeerTransportOptions.tls`, never in plain text. */
+  tls?: boolean;
 }
 
 /** Where the transport hands what it received and what it could not deliver. */
@@ -48,6 +51,8 @@ export interface PeerTransportOptions {
   members?: () => Uint8Array;
   /** Where Peer.Snapshot stages what it receives (refused when absent). */
   snapshots?: SnapshotStaging;
+  /** Peer TLS: for https:// listeners, and presented to peers with https:// URLs. */
+  tls?: TlsMaterial;
   /** Messages queued per peer before new ones are dropped (etcd's stream buffer is 4096). */
   queueLimit?: number;
   /** How long a snapshot transfer may wait on its follower (default SNAPSHOT_STALL_MS). */
@@ -125,8 +130,9 @@ export class PeerTransport {
     try {
       for (const l of opts.listen) {
         const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+        const credentials = listenerCredentials(l, opts.tls);
         const port = await new Promise<number>((ok, fail) =>
-          t.server.bindAsync(`${host}:${l.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+          t.server.bindAsync(`${host}:${l.port}`, credentials, (err, p) =>
             err ? fail(new Error(`cannot listen for peers on ${host}:${l.port}: ${err.message}`)) : ok(p),
           ),
         );
@@ -307,15 +313,26 @@ export class PeerTransport {
   }
 }
 
+/** TLS for an https:// peer listener (an error without TLS material), plain text for http://. */
+function listenerCredentials(l: PeerListener, tls: TlsMaterial | undefined): grpc.ServerCredentials {
+  if (!l.tls) return grpc.ServerCredentials.createInsecure();
+  if (!tls)
+    throw new Error(`cannot listen on TLS for ${l.host}:${l.port}: KeyFile and CertFile are not presented`);
+  return serverCredentials(tls);
+}
+
+/** How to reach a peer URL: TLS for https:// (whatever else is configured), plain text for http://. */
+function urlCredentials(url: string, tls: TlsMaterial | undefined): grpc.ChannelCredentials {
+  return new URL(url).protocol === 'https:' ? channelCredentials(tls) : grpc.credentials.createInsecure();
+}
+
 /**
  * Asks the member at `url` for its cluster id and member list (Peer.Members), as a member
  * joining an existing cluster does before it has an identity.
  */
-export function fetchMembers(url: string, timeoutMs: number): Promise<MembersAnswer> {
-  const client = new PeerClient(
-    peerTarget(url),
-    grpc.credentials.createInsecure(),
-  ) as unknown as grpc.Client & Record<string, (...args: unknown[]) => void>;
+export function fetchMembers(url: string, timeoutMs: number, tls?: TlsMaterial): Promise<MembersAnswer> {
+  const client = new PeerClient(peerTarget(url), urlCredentials(url, tls)) as unknown as grpc.Client &
+    Record<string, (...args: unknown[]) => void>;
   return new Promise<MembersAnswer>((ok, fail) => {
     client.Members(
       {},
@@ -354,12 +371,12 @@ class PeerLink {
     private readonly logger: ConsensusLogger,
   ) {
     this.limit = opts.queueLimit ?? 4096;
-    const target = firstTarget(urls);
-    if (target === undefined) {
+    const url = firstUsableUrl(urls);
+    if (url === undefined) {
       logger.warn('no usable peer URL for a member: it cannot be reached', { to: id.toString(16), urls });
       return;
     }
-    this.client = new PeerClient(target, grpc.credentials.createInsecure(), {
+    this.client = new PeerClient(peerTarget(url), urlCredentials(url, opts.tls), {
       'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS,
       'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS,
       'grpc.max_send_message_length': -1,
@@ -544,11 +561,12 @@ function hex(decimal: string): string {
   }
 }
 
-/** The gRPC target of the first peer URL that parses. */
-function firstTarget(urls: string[]): string | undefined {
+/** The first peer URL that parses. */
+function firstUsableUrl(urls: string[]): string | undefined {
   for (const url of urls) {
     try {
-      return peerTarget(url);
+      peerTarget(url);
+      return url;
     } catch {
       // not a URL: try the next
     }

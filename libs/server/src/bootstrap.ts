@@ -1,4 +1,4 @@
-import { fetchMembers } from '../../consensus/src';
+import { TlsMaterial, fetchMembers } from '../../consensus/src';
 import { Engine } from '../../storage/src';
 import { Identity, computeClusterId, computeMemberId, saveIdentity } from './identity';
 import { Membership } from './membership';
@@ -10,6 +10,8 @@ export interface BootstrapFlags {
   initialClusterToken: string;
   initialClusterState?: 'new' | 'existing';
   clientUrls?: string[];
+  /** Peer TLS, for asking an https:// member for the member list. */
+  peerTls?: TlsMaterial;
 }
 
 /**
@@ -67,7 +69,7 @@ async function joinExisting(
   for (const url of peerUrls) {
     let answer;
     try {
-      answer = await fetchMembers(url, 2000);
+      answer = await fetchMembers(url, 2000, flags.peerTls);
     } catch (err) {
       errors.push(`${url}: ${(err as Error).message}`);
       continue;

@@ -35,7 +35,7 @@ import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
 import { WatchHub } from '../../watch/src';
 import { StateMachine } from './state-machine';
-import { ImageKeys, SnapshotStaging } from '../../consensus/src';
+import { ImageKeys, PeerListener, SnapshotStaging, TlsMaterial } from '../../consensus/src';
 
 /** The etcd API version Cairn speaks; reported by Status so clients can gate features on it. */
 export const ETCD_API_VERSION = '3.4.0';
@@ -50,8 +50,10 @@ export interface MemberConfig {
   initialClusterState?: 'new' | 'existing';
   /** --force-new-cluster: restart an existing member as a cluster of itself alone. */
   forceNewCluster?: boolean;
-  /** --listen-peer-urls as host and port: the peer transport listens there (none when absent). */
-  peerListeners?: { host: string; port: number }[];
+  /** --listen-peer-urls as host and port (TLS for https://): the peer transport listens there (none when absent). */
+  peerListeners?: PeerListener[];
+  /** Peer TLS (--peer-cert-file, ...): https:// peer listeners and connections to https:// peers. */
+  peerTls?: TlsMaterial;
   /** --snapshot-count: applied entries between Raft log truncations. */
   snapshotCount?: number;
   /** --strict-reconfig-check (default true): refuse membership changes that endanger the quorum. */
@@ -191,6 +193,7 @@ export class Member {
         bootstrapVoters: membership.list().flatMap((m) => (m.isLearner ? [] : [m.id])),
         bootstrapLearners: membership.list().flatMap((m) => (m.isLearner ? [m.id] : [])),
         peerListeners: config.peerListeners,
+        peerTls: config.peerTls,
         snapshots: { staging: new SnapshotStaging(engine, imageKeys), stateMachine },
         forceNewCluster: config.forceNewCluster,
         logger,

@@ -9,6 +9,7 @@ import {
   RaftLogStore,
   ReadTimeoutError,
   SnapshotStaging,
+  TlsMaterial,
 } from '../../consensus/src';
 import {
   ConfChange,
@@ -56,6 +57,7 @@ export interface RaftProposerOptions {
   snapshots?: { staging: SnapshotStaging; stateMachine: StateMachine };
   /** --listen-peer-urls; no peer transport when absent. */
   peerListeners?: PeerListener[];
+  peerTls?: TlsMaterial;
   logger: Logger;
 }
 
@@ -151,6 +153,7 @@ export class RaftProposer implements Proposer {
           memberId: opts.memberId,
           clusterId: opts.clusterId,
           listen: opts.peerListeners,
+          tls: opts.peerTls,
           peers: opts.membership.peersOf(opts.memberId),
           members: () => opts.membership.toJson(),
           snapshots: opts.snapshots?.staging,

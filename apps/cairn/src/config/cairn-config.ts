@@ -11,6 +11,7 @@ import {
   AtLeast,
   AuthTokenOption,
   BcryptCost,
+  CipherSuites,
   CompactionRetention,
   ElectionRule,
   HeartbeatRule,
@@ -55,7 +56,7 @@ export class CairnConfig {
   @HeartbeatRule() heartbeatIntervalMs!: number;
   @ElectionRule() electionTimeoutMs!: number;
   @IsBoolean() initialElectionTickAdvance!: boolean;
-  @ServingUrls('bind') listenPeerUrls!: ParsedUrl[];
+  @ServingUrls('bind', { tls: true }) listenPeerUrls!: ParsedUrl[];
   @ServingUrls('bind', { tls: true }) listenClientUrls!: ParsedUrl[];
   @AtLeast(0) maxSnapshots!: number;
   @AtLeast(0) maxWals!: number;
@@ -71,7 +72,7 @@ export class CairnConfig {
   @NonNegativeDuration() grpcKeepaliveTimeoutMs!: number;
 
   // ---- clustering
-  @ServingUrls('advertise') initialAdvertisePeerUrls!: ParsedUrl[];
+  @ServingUrls('advertise', { tls: true }) initialAdvertisePeerUrls!: ParsedUrl[];
   /** As given, or derived from --name as etcd does; parsed in `initialClusterMap`. */
   @InitialClusterSyntax()
   @MatchesBootstrap({ groups: ['bootstrap'] })
@@ -95,23 +96,24 @@ export class CairnConfig {
   @CompactionRetention() autoCompactionRetention!: string;
   @NotSupportedYet() enableV2!: boolean;
 
-  // ---- security (client TLS; CRLs, allowed hostnames, cipher suites and peer TLS refused for now)
+  // ---- security (client and peer TLS; see tls-files.ts for how they are loaded)
   @IsString() certFile!: string;
   @IsString() keyFile!: string;
   @IsBoolean() clientCertAuth!: boolean;
-  @NotSupportedYet() clientCrlFile!: string;
-  @NotSupportedYet() clientCertAllowedHostname!: string;
+  @IsString() clientCrlFile!: string;
+  @IsString() clientCertAllowedHostname!: string;
   @IsString() trustedCaFile!: string;
   @IsBoolean() autoTls!: boolean;
-  @NotSupportedYet() peerCertFile!: string;
-  @NotSupportedYet() peerKeyFile!: string;
-  @NotSupportedYet() peerClientCertAuth!: boolean;
-  @NotSupportedYet() peerTrustedCaFile!: string;
-  @NotSupportedYet() peerCertAllowedCn!: string;
-  @NotSupportedYet() peerCertAllowedHostname!: string;
-  @NotSupportedYet() peerAutoTls!: boolean;
-  @NotSupportedYet() peerCrlFile!: string;
-  @NotSupportedYet() cipherSuites!: string[];
+  @IsString() peerCertFile!: string;
+  @IsString() peerKeyFile!: string;
+  @IsBoolean() peerClientCertAuth!: boolean;
+  @IsString() peerTrustedCaFile!: string;
+  @IsString() peerCertAllowedCn!: string;
+  @IsString() peerCertAllowedHostname!: string;
+  @IsBoolean() peerAutoTls!: boolean;
+  @IsString() peerCrlFile!: string;
+  /** Go's names, as given; see cipher-suites.ts. */
+  @CipherSuites() cipherSuites!: string[];
   /** Allowed CORS origins ('*' = all), for the HTTP gateway. */
   cors!: string[];
   hostWhitelist!: string[];

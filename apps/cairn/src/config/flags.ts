@@ -49,8 +49,8 @@ export interface FlagSpec {
   readonly hidden?: boolean;
 }
 
-const TLS =
-  'only client TLS (--cert-file, --key-file, --trusted-ca-file, --client-cert-auth, --auto-tls) is implemented in Cairn yet';
+const SAN_CHECK =
+  'the check it skips (a peer client certificate SAN against the peer address) is not implemented in Cairn yet';
 const DISCOVERY = 'discovery bootstrap is not implemented in Cairn yet; use --initial-cluster';
 const PROXY = "etcd's v2 proxy is not part of Cairn";
 
@@ -386,7 +386,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'clientCrlFile',
     default: '',
-    unsupported: TLS,
     fileKey: null,
     section: 'Security',
     usage: 'Path to the client certificate revocation list file.',
@@ -396,7 +395,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'clientCertAllowedHostname',
     default: '',
-    unsupported: TLS,
     fileKey: null,
     section: 'Security',
     usage: 'Allowed TLS hostname for client cert authentication.',
@@ -424,7 +422,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'peerCertFile',
     default: '',
-    unsupported: TLS,
     fileKey: 'peer-transport-security.cert-file',
     section: 'Security',
     usage: 'Path to the peer server TLS cert file.',
@@ -434,7 +431,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'peerKeyFile',
     default: '',
-    unsupported: TLS,
     fileKey: 'peer-transport-security.key-file',
     section: 'Security',
     usage: 'Path to the peer server TLS key file.',
@@ -444,7 +440,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     key: 'peerClientCertAuth',
     default: false,
-    unsupported: TLS,
     fileKey: 'peer-transport-security.client-cert-auth',
     section: 'Security',
     usage: 'Enable peer client cert authentication.',
@@ -454,7 +449,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'peerTrustedCaFile',
     default: '',
-    unsupported: TLS,
     fileKey: 'peer-transport-security.trusted-ca-file',
     section: 'Security',
     usage: 'Path to the peer server TLS trusted CA file.',
@@ -464,7 +458,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'peerCertAllowedCn',
     default: '',
-    unsupported: TLS,
     fileKey: null,
     section: 'Security',
     usage: 'Required CN for client certs connecting to the peer endpoint.',
@@ -474,7 +467,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'peerCertAllowedHostname',
     default: '',
-    unsupported: TLS,
     fileKey: null,
     section: 'Security',
     usage: 'Allowed TLS hostname for inter peer authentication.',
@@ -484,7 +476,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     key: 'peerAutoTls',
     default: false,
-    unsupported: TLS,
     fileKey: 'peer-transport-security.auto-tls',
     section: 'Security',
     usage:
@@ -495,7 +486,6 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     key: 'peerCrlFile',
     default: '',
-    unsupported: TLS,
     fileKey: null,
     section: 'Security',
     usage: 'Path to the peer certificate revocation list file.',
@@ -506,7 +496,6 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'cipherSuites',
     default: [],
     helpDefault: '',
-    unsupported: TLS,
     section: 'Security',
     usage:
       'Comma-separated list of supported TLS cipher suites between client/server and peers (empty will be auto-populated by Go).',
@@ -748,7 +737,7 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     key: 'experimentalPeerSkipClientSanVerification',
     default: false,
-    unsupported: TLS,
+    unsupported: SAN_CHECK,
     fileKey: null,
     section: 'Experimental feature',
     usage: 'Skip verification of SAN field in client certificate for peer connections.',

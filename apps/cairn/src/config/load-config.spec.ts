@@ -159,7 +159,9 @@ describe('flag forms (Go flag syntax)', () => {
     expect(failure(['--foo', '--help']).message).toBe('flag provided but not defined: -foo');
     expect(formatConfigHelp()).toContain("--data-dir '${name}.cairn'");
     expect(formatConfigHelp()).toContain("--heartbeat-interval '100'");
-    expect(formatConfigHelp()).toMatch(/--peer-cert-file ''\n.*not supported yet/);
+    expect(formatConfigHelp()).toMatch(
+      /--experimental-peer-skip-client-san-verification 'false'\n.*not supported yet/,
+    );
   });
 
   it('ignored legacy flags are accepted with a warning', () => {
@@ -399,9 +401,20 @@ describe('config file', () => {
     ['listen-client-urls: foo', /^unexpected error setting up listen-client-urls: URL scheme must be http/],
     ['initial-cluster-state: foo', /^unexpected clusterState "foo"$/],
     ['heartbeat-interval: [1', /^error converting YAML to JSON/],
-    ['peer-transport-security:\n  cert-file: /x.pem', /^--peer-cert-file=\/x.pem is not supported yet/],
   ])('rejects %s', (yaml, message) => {
     expect(failure(['--config-file', yamlFile(yaml + '\n')]).message).toMatch(message);
+  });
+
+  it('reads peer-transport-security and cipher-suites', () => {
+    const c = load([
+      '--config-file',
+      yamlFile(
+        'peer-transport-security:\n  cert-file: /c.pem\n  key-file: /k.pem\n  client-cert-auth: true\n' +
+          'cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n',
+      ),
+    ]);
+    expect([c.peerCertFile, c.peerKeyFile, c.peerClientCertAuth]).toEqual(['/c.pem', '/k.pem', true]);
+    expect(c.cipherSuites).toEqual(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256']);
   });
 
   it('a missing file is an error; unknown keys only warn', () => {
@@ -609,6 +622,61 @@ describe('client TLS flags', () => {
       true,
     ]);
   });
+
+  it('accepts the CRL, allowed hostname and cipher suites (Go names, TLS 1.3 ones too)', () => {
+    const c = load([
+      '--client-crl-file=/crl.pem',
+      '--client-cert-allowed-hostname=client.example',
+      '--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256',
+    ]);
+    expect([c.clientCrlFile, c.clientCertAllowedHostname]).toEqual(['/crl.pem', 'client.example']);
+    expect(c.cipherSuites).toEqual(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256']);
+  });
+
+  it.each([
+    ['--cipher-suites=BOGUS', 'unexpected TLS cipher suite "BOGUS"'],
+    [
+      '--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_RC4_128_MD5',
+      'unexpected TLS cipher suite "TLS_RSA_WITH_RC4_128_MD5"',
+    ],
+    [
+      '--cipher-suites=tls_rsa_with_aes_128_cbc_sha',
+      'unexpected TLS cipher suite "tls_rsa_with_aes_128_cbc_sha"',
+    ],
+  ])("%s is refused with etcd's message", (flag, message) => {
+    const e = failure([flag]);
+    expect(e.message).toBe(message);
+    expect(e.flag).toBe('cipher-suites');
+  });
+});
+
+describe('peer TLS flags', () => {
+  it('accepts https peer URLs and the peer TLS flags', () => {
+    const c = load([
+      '--listen-peer-urls=https://127.0.0.1:2380',
+      '--initial-advertise-peer-urls=https://10.0.0.1:2380',
+      '--initial-cluster=default=https://10.0.0.1:2380',
+      '--peer-cert-file=/c.pem',
+      '--peer-key-file=/k.pem',
+      '--peer-trusted-ca-file=/ca.pem',
+      '--peer-client-cert-auth',
+      '--peer-cert-allowed-cn=member',
+      '--peer-crl-file=/crl.pem',
+      '--peer-auto-tls',
+    ]);
+    expect(c.listenPeerUrls.map((u) => u.url)).toEqual(['https://127.0.0.1:2380']);
+    expect(c.initialClusterMap.default.map((u) => u.url)).toEqual(['https://10.0.0.1:2380']);
+    expect([
+      c.peerCertFile,
+      c.peerKeyFile,
+      c.peerTrustedCaFile,
+      c.peerClientCertAuth,
+      c.peerCertAllowedCn,
+      c.peerCrlFile,
+      c.peerAutoTls,
+    ]).toEqual(['/c.pem', '/k.pem', '/ca.pem', true, 'member', '/crl.pem', true]);
+    expect(load(['--peer-cert-allowed-hostname=m1.example']).peerCertAllowedHostname).toBe('m1.example');
+  });
 });
 
 describe('auth flags', () => {
@@ -641,19 +709,10 @@ describe('auth flags', () => {
 
 describe('flags parsed now, refused until implemented', () => {
   it.each([
-    ['--client-crl-file=/crl', /^--client-crl-file=\/crl is not supported yet/],
     [
-      '--cipher-suites=TLS_AES_128_GCM_SHA256',
-      /^--cipher-suites=TLS_AES_128_GCM_SHA256 is not supported yet/,
+      '--experimental-peer-skip-client-san-verification',
+      /^--experimental-peer-skip-client-san-verification=true is not supported yet: the check it skips/,
     ],
-    ['--peer-cert-file=/c.pem', /^--peer-cert-file=\/c.pem is not supported yet/],
-    ['--peer-key-file=/k.pem', /^--peer-key-file=\/k.pem is not supported yet/],
-    ['--peer-client-cert-auth', /^--peer-client-cert-auth=true is not supported yet/],
-    ['--peer-trusted-ca-file=/ca.pem', /^--peer-trusted-ca-file=\/ca.pem is not supported yet/],
-    ['--peer-auto-tls', /^--peer-auto-tls=true is not supported yet/],
-    ['--peer-crl-file=/crl', /^--peer-crl-file=\/crl is not supported yet/],
-    ['--peer-cert-allowed-cn=x', /^--peer-cert-allowed-cn=x is not supported yet/],
-    ['--peer-cert-allowed-hostname=x', /^--peer-cert-allowed-hostname=x is not supported yet/],
     ['--enable-pprof', /^--enable-pprof=true is not supported yet/],
     ['--enable-v2', /^--enable-v2=true is not supported yet: Cairn serves only the etcd v3 API/],
     [
@@ -676,19 +735,15 @@ describe('flags parsed now, refused until implemented', () => {
   });
 
   it.each([
-    [['--listen-peer-urls=https://127.0.0.1:2380'], /^--listen-peer-urls=https:\/\/.*not supported yet/],
     [
-      [
-        '--initial-advertise-peer-urls=https://10.0.0.1:2380',
-        '--initial-cluster=default=https://10.0.0.1:2380',
-      ],
-      /^--initial-advertise-peer-urls=https:\/\/.*not supported yet/,
+      ['--listen-peer-urls=unixs://localhost:1'],
+      /^--listen-peer-urls=unixs:\/\/localhost:1: unixs:\/\/ URLs are not supported yet \(TLS/,
     ],
     [
       ['--listen-client-urls=unix://localhost:1', '--advertise-client-urls=http://x:1'],
       /^--listen-client-urls=unix:\/\/localhost:1: unix:\/\/ URLs are not supported yet \(unix sockets/,
     ],
-  ])('https/unix refused: %j', (argv, message) => {
+  ])('unix refused: %j', (argv, message) => {
     expect(failure(argv).message).toMatch(message);
   });
 });

@@ -2,6 +2,7 @@
 // Messages reproduce etcd's wording where etcd has one.
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { parseAuthToken } from './auth-token';
+import { cipherSuitesError } from './cipher-suites';
 import { resolveAutoCompaction } from './compaction';
 import { FLAGS_BY_KEY, isDefault, FlagValue } from './flags';
 import { bootstrapProblem, checkBindUrl, checkHostUrl, parseInitialCluster, ParsedUrl } from './urls';
@@ -91,9 +92,8 @@ export function ElectionRule(): PropertyDecorator {
 }
 
 /**
- * URLs Cairn will listen on or advertise: http, and https where TLS is implemented (client
- * URLs; peer TLS and unix sockets come later), listeners need an IP or "localhost",
- * advertised URLs need a host.
+ * URLs Cairn will listen on or advertise: http, and https where TLS applies (client and peer
+ * URLs; unix sockets come later), listeners need an IP or "localhost", advertised URLs need a host.
  */
 export function ServingUrls(role: 'bind' | 'advertise', opts: { tls?: boolean } = {}): PropertyDecorator {
   return (target, key) =>
@@ -204,4 +204,9 @@ export function BcryptCost(): PropertyDecorator {
   return rule('bcryptCost', (n: number) =>
     Number.isInteger(n) && n >= 4 && n <= 31 ? null : `invalid bcrypt-cost: ${n} (must be between 4 and 31)`,
   );
+}
+
+/** etcd refuses a --cipher-suites name Go does not know. */
+export function CipherSuites(): PropertyDecorator {
+  return rule('cipherSuites', (names: string[]) => cipherSuitesError(names));
 }
