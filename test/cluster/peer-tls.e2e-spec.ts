@@ -10,6 +10,7 @@ import { connect } from 'node:tls';
 import { etcdctl } from '../etcdctl/ctl';
 import { FAST_RAFT, MemberKind, MemberProcess, freePort, startMember } from '../support/members';
 import { IssuedCert, TestCa, TestPki } from '../support/pki';
+import { whileUnhealthy } from '../support/reconfig';
 
 jest.setTimeout(300_000);
 
@@ -124,7 +125,11 @@ describe('a cluster on https:// peer URLs', () => {
   it('takes a member added with etcdctl, which joins over TLS', async () => {
     const ports = { client: await freePort(), peer: await freePort() };
     const url = `https://127.0.0.1:${ports.peer}`;
-    const add = await etcdctl(cluster!.members[0]!.endpoint, ['member', 'add', 'm4', `--peer-urls=${url}`]);
+    // Right after the start, etcd's strict reconfiguration check may still call the cluster unhealthy.
+    const add = await whileUnhealthy(
+      () => etcdctl(cluster!.members[0]!.endpoint, ['member', 'add', 'm4', `--peer-urls=${url}`]),
+      (r) => r.stderr,
+    );
     expect(add.code).toBe(0);
     const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)?.[1];
     expect(initialCluster).toContain(`m4=${url}`);
