@@ -41,7 +41,12 @@ export class KvController {
   }
 
   @GrpcMethod('KV', 'Compact')
-  compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {
+  compact(
+    req: pb.CompactionRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.CompactionResponse> {
+    this.member.auth.checkToken(meta, call);
     return this.member.compact(req);
   }
 }
