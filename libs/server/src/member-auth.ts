@@ -46,6 +46,16 @@ export interface RequestCall {
   getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } };
 }
 
+/**
+ * Who sent a request: known already, or resolved when asked, so that a read resolves it after
+ * its read index and a retried write anew, as etcd resolves a token each time.
+ */
+export type Caller = AuthInfo | (() => AuthInfo | undefined);
+
+export function whoIs(caller: Caller | undefined): AuthInfo | undefined {
+  return typeof caller === 'function' ? caller() : caller;
+}
+
 type Submit = (req: Omit<InternalRequest, 'id'>) => Promise<a.AuthResponse>;
 
 /**
