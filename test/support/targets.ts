@@ -1,0 +1,29 @@
+// What the SDK, recipe and NestJS suites run against: a 3-member etcd 3.4 cluster and a 3-member
+// Cairn cluster, both started with the same etcd-style flags. Clients get every member's endpoint
+// and rotate over them, so calls, watches and keep-alives land on followers as well as the leader.
+import { MemberKind, MemberProcess, startCluster } from './members';
+
+/** The kinds every such suite runs against, in order. */
+export const TARGET_KINDS: MemberKind[] = ['etcd', 'cairn'];
+
+export interface Target {
+  kind: MemberKind;
+  members: MemberProcess[];
+  /** Every member's client endpoint (host:port), in member order. */
+  endpoints: string[];
+  /** Stops every member and removes its data. */
+  stop(): Promise<void>;
+}
+
+/** Starts a 3-member cluster of `kind`; call once per suite (beforeAll), it takes a few seconds. */
+export async function startTarget(kind: MemberKind, extraArgs: string[] = []): Promise<Target> {
+  const members = await startCluster(kind, 3, { extraArgs, token: `sdk-${kind}` });
+  return {
+    kind,
+    members,
+    endpoints: members.map((m) => m.endpoint),
+    stop: async () => {
+      await Promise.all(members.map((m) => m.stop()));
+    },
+  };
+}
