@@ -71,6 +71,41 @@ describe.each(TARGET_KINDS)('Mutex against %s', (kind) => {
     expect(maxInside).toBe(1);
   });
 
+  it('excludes contending processes: fenced critical sections never overlap in the revision order', async () => {
+    const [workers, rounds] = [3, 6];
+    await client.kv.put('procs/counter', '0');
+    // Each section's first and last writes are fenced; their revisions bound the section in the
+    // cluster's one order of changes, so two overlapping sections would interleave there.
+    const children = Array.from({ length: workers }, (_, w) =>
+      nodeChild(
+        target.endpoints,
+        `const s = await recipes.Session.create(c, { ttl: 5 });
+         const m = new recipes.Mutex(s, 'procs-lock');
+         const put = (k, v) => m.fencedTxn().then(client.op.put(k, v)).commit();
+         for (let i = 0; i < ${rounds}; i++) {
+           await m.lock();
+           const enter = await put('procs/holder', '${w}');
+           const n = Number((await c.kv.get('procs/counter')).valueString);
+           await new Promise((ok) => setTimeout(ok, 5)); // hold the lock while the others wait
+           const exit = await put('procs/counter', String(n + 1));
+           console.log('SECTION', enter.succeeded && exit.succeeded, enter.header.revision, exit.header.revision);
+           await m.unlock();
+         }
+         await s.close();
+         c.close();`,
+      ),
+    );
+    expect(await Promise.all(children.map((ch) => ch.exited))).toEqual(children.map(() => 0));
+    const sections = children
+      .flatMap((ch) => [...ch.output().matchAll(/^SECTION (\w+) (\d+) (\d+)$/gm)])
+      .map(([, fenced, enter, exit]) => ({ fenced, enter: Number(enter), exit: Number(exit) }))
+      .sort((a, b) => a.enter - b.enter);
+    expect(sections).toHaveLength(workers * rounds);
+    expect(sections.every((x) => x.fenced === 'true')).toBe(true);
+    for (let i = 1; i < sections.length; i++) expect(sections[i].enter).toBeGreaterThan(sections[i - 1].exit);
+    expect((await client.kv.get('procs/counter'))!.valueString).toBe(String(workers * rounds));
+  });
+
   it('hands the lock to the direct successor, in order; tryLock fails while it is held', async () => {
     const [a, b, c] = [
       new Mutex(await newSession(), 'fifo'),
