@@ -47,8 +47,8 @@ export interface RequestCall {
 }
 
 /**
- * Who sent a request: known already, or resolved when asked, so that a read resolves it after
- * its read index and a retried write anew, as etcd resolves a token each time.
+ * Who sent a request: known already, or resolved when asked, so that a linearizable read
+ * resolves the token only after its read index, as etcd does.
  */
 export type Caller = AuthInfo | (() => AuthInfo | undefined);
 
