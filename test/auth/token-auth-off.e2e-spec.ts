@@ -1,6 +1,7 @@
 // Differential test: with authentication disabled, etcd 3.4 still checks a token a request carries
 // (every token is forgotten when auth is disabled), so an unknown one is refused on the calls that
 // look the caller up, and ignored on those that never do. Cairn must answer each call the same way.
+import { connectCoordination } from '../support/coordination-api';
 import { MemberProcess, startMember } from '../support/members';
 import { AuthClient, connectAuth, outcome } from './auth-client';
 
@@ -27,12 +28,25 @@ afterAll(async () => {
   await Promise.all(members.map((m) => m.stop()));
 });
 
-/** Every call a client makes with `token`, as "ok" or its gRPC status and message. */
-async function answers(c: AuthClient, token: string): Promise<Record<string, unknown>> {
+/** Every call made with `token` to member i, as "ok" or its gRPC status and message. */
+async function answers(i: number, token: string): Promise<Record<string, unknown>> {
   // Replies differ between the two servers (ids, versions); only whether and how a call fails is compared.
   const result = async (p: Promise<unknown>) => (await outcome(p)).error ?? 'ok';
+  const c = clients[i];
   const watch = await c.watch([{ key: b('w') }], token);
+  const coordination = connectCoordination(members[i].endpoint, token);
+  const [lock, unlock, leader, resign] = await Promise.all([
+    result(coordination.unary('lock', 'Lock', { name: b('l'), lease: '1' })),
+    result(coordination.unary('lock', 'Unlock', { key: b('l/1') })),
+    result(coordination.unary('election', 'Leader', { name: b('e') })),
+    result(coordination.unary('election', 'Resign', { leader: { name: b('e'), key: b('e/1'), rev: '1' } })),
+  ]);
+  coordination.close();
   return {
+    lock,
+    unlock,
+    leader,
+    resign,
     range: await result(c.kv('Range', { key: b('a') }, token)),
     serializableRange: await result(c.kv('Range', { key: b('a'), serializable: true }, token)),
     put: await result(c.kv('Put', { key: b('a'), value: b('1') }, token)),
@@ -57,19 +71,20 @@ async function answers(c: AuthClient, token: string): Promise<Record<string, unk
 describe('a token sent while authentication is disabled', () => {
   it('is refused or ignored call by call as etcd does, also when it was valid before auth was disabled', async () => {
     const logs: unknown[] = [];
-    for (const c of clients) {
-      const bogus = await answers(c, 'not-a-token');
+    for (const [i, c] of clients.entries()) {
+      const bogus = await answers(i, 'not-a-token');
       await c.auth('UserAdd', { name: 'root', password: 'rootpw' });
       await c.auth('UserGrantRole', { user: 'root', role: 'root' });
       await c.auth('AuthEnable');
       const root = (await c.auth('Authenticate', { name: 'root', password: 'rootpw' })).token;
       await c.auth('AuthDisable', {}, root);
-      const stale = await answers(c, root);
+      const stale = await answers(i, root);
       const none = await outcome(c.kv('Put', { key: b('a'), value: b('2') }));
       logs.push({ bogus, stale, none: none.error ?? 'ok' });
     }
     expect(logs[1]).toEqual(logs[0]);
     // The comparison must not pass vacuously: etcd does refuse the bogus token on a read.
     expect((logs[0] as any).bogus.range).toEqual({ code: 16, details: 'etcdserver: invalid auth token' });
+    expect((logs[0] as any).bogus.lock).toEqual({ code: 2, details: 'etcdserver: invalid auth token' });
   });
 });
