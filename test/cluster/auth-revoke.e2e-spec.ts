@@ -41,7 +41,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('a revoked permission on a %s clust
 
   afterAll(async () => {
     clients.forEach((c) => c.close());
-    await Promise.all(members.map((m) => m.stop()));
+    await Promise.all(members.map((m) => m.kill('SIGKILL').then(() => m.stop()))); // etcd's SIGTERM waits for peers
     await net?.close();
   });
 
