@@ -3,7 +3,7 @@
 // is killed, compaction as a typed error.
 // Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import { CairnClient, CompactedError, WatchEvent, Watcher } from '../../libs/client/src';
-import { TARGET_KINDS, Target, startTarget } from '../support/targets';
+import { TARGET_KINDS, Target, agreedLeader, startTarget } from '../support/targets';
 import { TcpProxy, startProxy } from '../support/tcp-proxy';
 
 jest.setTimeout(60_000);
@@ -105,6 +105,7 @@ describe.each(TARGET_KINDS)('client Watch against %s', (kind) => {
     const disconnected = once(w, 'disconnected');
     target.members[i] = await target.members[i].restart();
     await disconnected;
+    await agreedLeader(target); // a restarted leader leaves the others to elect one
     for (let i = 10; i < 20; i++) await client.kv.put(`rs/${i}`, `${i}`);
     const events = await all;
     expect(events.map((e) => e.kv.keyString)).toEqual(Array.from({ length: 20 }, (_, i) => `rs/${i}`));
@@ -131,7 +132,7 @@ describe.each(TARGET_KINDS)('client Watch against %s', (kind) => {
     // The victim is the leader, the hardest case: an election follows. A client starts on its first
     // endpoint and moves to the next with each call or stream: the watch (1st), a read (2nd), the
     // grant (3rd) and then the keep-alive stream (4th) are on the victim.
-    const victim = await memberIndex((await client.maintenance.status()).leader);
+    const victim = await agreedLeader(target);
     const endpoints = target.endpoints.map(
       (_, i) => target.endpoints[(victim + i) % target.endpoints.length],
     );
@@ -147,23 +148,9 @@ describe.each(TARGET_KINDS)('client Watch against %s', (kind) => {
       await client.kv.put('fo/leased', 'v', { lease: lease.id });
       for (let i = 0; i < 10; i++) await client.kv.put(`fo/${i}`, `${i}`);
 
-      const victimId = (await client.maintenance.status(endpoints[0])).header.memberId;
       const killedAt = Date.now();
       await target.members[victim].kill('SIGKILL');
-      // Writes sent before the others elect a leader would time out with an unknown outcome.
-      const survivors = endpoints.slice(1);
-      for (;;) {
-        const leaders = await Promise.all(
-          survivors.map((e) =>
-            client.maintenance.status(e).then(
-              (st) => st.leader,
-              () => 0n,
-            ),
-          ),
-        );
-        if (leaders.every((l) => l === leaders[0] && l !== 0n && l !== victimId)) break;
-        await sleep(100);
-      }
+      await agreedLeader(target); // among the survivors
       for (let i = 10; i < 20; i++) await client.kv.put(`fo/${i}`, `${i}`);
       const events = await all;
       expect(events.map((e) => e.kv.keyString)).toEqual([
