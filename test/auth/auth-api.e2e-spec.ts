@@ -1,8 +1,9 @@
 // Differential test of the Auth service and of permission checks: the same sequence of user,
 // role and permission operations and guarded reads and writes goes to etcd 3.4 and to Cairn,
-// and every answer (response or gRPC status and message) must be identical.
+// and every answer (response or gRPC status and message) must be identical. Both are 3-member
+// clusters and the requests go to a follower, so they take the forwarding paths.
 import * as fc from 'fast-check';
-import { MemberProcess, startMember } from '../support/members';
+import { Target, startTarget } from '../support/targets';
 import { AuthClient, connectAuth, outcome } from './auth-client';
 
 jest.setTimeout(300_000);
@@ -11,24 +12,39 @@ const b = (s: string) => Buffer.from(s, 'latin1');
 // The cheapest cost etcd accepts: the tests check behaviour, not hashing strength.
 const FLAGS = ['--bcrypt-cost', '4'];
 
-let cairn: MemberProcess;
-let etcd: MemberProcess;
+let targets: Target[] = [];
+/** The follower of Cairn's cluster and of etcd's that the clients talk to, in that order. */
+let endpoints: string[];
 let clients: AuthClient[];
 
+/** A member that is not the leader (a later leader change only makes the test less thorough). */
+async function followerOf(t: Target): Promise<string> {
+  const statuses = await Promise.all(
+    t.endpoints.map(async (e) => {
+      const c = connectAuth(e);
+      try {
+        return await c.maintenance('Status');
+      } finally {
+        c.close();
+      }
+    }),
+  );
+  const i = statuses.findIndex((s) => String(s.header.member_id) !== String(s.leader));
+  if (i < 0) throw new Error('no follower');
+  return t.endpoints[i];
+}
+
 beforeAll(async () => {
-  const started = await Promise.allSettled([
-    startMember('cairn', { extraArgs: FLAGS }),
-    startMember('etcd', { extraArgs: FLAGS }),
-  ]);
-  if (started[0].status === 'fulfilled') cairn = started[0].value;
-  if (started[1].status === 'fulfilled') etcd = started[1].value;
+  const started = await Promise.allSettled([startTarget('cairn', FLAGS), startTarget('etcd', FLAGS)]);
+  targets = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   for (const s of started) if (s.status === 'rejected') throw s.reason;
-  clients = [connectAuth(cairn.endpoint), connectAuth(etcd.endpoint)];
+  endpoints = await Promise.all(targets.map(followerOf));
+  clients = endpoints.map((e) => connectAuth(e));
 });
 
 afterAll(async () => {
   clients?.forEach((c) => c.close());
-  await Promise.all([cairn?.stop(), etcd?.stop()]);
+  await Promise.all(targets.map((t) => t.stop()));
 });
 
 /** Runs `script` on both members and expects the same list of outcomes. */
@@ -258,7 +274,7 @@ describe('the token metadata key', () => {
       await outcome(c.auth('AuthEnable'));
     }
     const log = await differential(async (c, log) => {
-      const endpoint = c === clients[0] ? cairn.endpoint : etcd.endpoint;
+      const endpoint = endpoints[clients.indexOf(c)];
       const viaAuthorization = connectAuth(endpoint, 'authorization');
       try {
         const token = await login(c, 'root', 'rootpw');

@@ -1,5 +1,6 @@
 // Failover, safe retries, unknown write outcomes, deadlines, AbortSignal and username/password
-// auth with token refresh, over real loopback faults (a TCP proxy) in front of a real member.
+// auth with token refresh, over real loopback faults (a TCP proxy)
+// in front of one member of each target (test/support/targets.ts).
 import {
   AbortError,
   AuthFailedError,
@@ -10,27 +11,28 @@ import {
   UnknownOutcomeError,
 } from '../../libs/client/src';
 import { createServer } from 'node:net';
-import { MemberKind, MemberProcess, freePort, startMember } from '../support/members';
+import { freePort } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 import { startProxy } from '../support/tcp-proxy';
 
 jest.setTimeout(60_000);
 
-describe.each<MemberKind>(['etcd', 'cairn'])('client connection handling against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('client connection handling against %s', (kind) => {
+  let target: Target;
   let direct: CairnClient;
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    direct = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    direct = new CairnClient({ endpoints: target.endpoints });
   });
   afterAll(async () => {
     direct?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   it('fails over from a dead endpoint for reads and for writes that never left', async () => {
     const dead = `127.0.0.1:${await freePort()}`;
-    const client = new CairnClient({ endpoints: [dead, member.endpoint] });
+    const client = new CairnClient({ endpoints: [dead, ...target.endpoints] });
     for (let i = 0; i < 4; i++) {
       await client.kv.put(`fo/${i}`, 'v'); // every other call is first sent to the dead endpoint
       expect((await client.kv.get(`fo/${i}`))?.valueString).toBe('v');
@@ -61,7 +63,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client connection handling against
   });
 
   it('surfaces a write whose answer was lost as UnknownOutcomeError, and never resends it', async () => {
-    const proxy = await startProxy(member.endpoint);
+    const proxy = await startProxy(target.endpoints[0]);
     const client = new CairnClient({ endpoints: [proxy.endpoint] });
     await client.kv.put('uo/warm', 'up'); // the connection is up
     const before = (await direct.kv.get('uo/k'))?.version ?? 0;
@@ -79,8 +81,9 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client connection handling against
   });
 
   it('retries a read whose answer was lost on another endpoint', async () => {
-    const proxy = await startProxy(member.endpoint);
-    const client = new CairnClient({ endpoints: [proxy.endpoint, member.endpoint] });
+    const proxy = await startProxy(target.endpoints[0]);
+    // The other endpoint is another member: the read fails over from one member to the next.
+    const client = new CairnClient({ endpoints: [proxy.endpoint, target.endpoints[1]] });
     await direct.kv.put('rr/k', 'v');
     await client.kv.get('rr/k'); // warms the proxied endpoint; the next call goes to the direct one
     await client.kv.get('rr/k');
@@ -93,7 +96,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client connection handling against
   });
 
   it('aborts calls through an AbortSignal: a read with AbortError, a sent write as unknown', async () => {
-    const proxy = await startProxy(member.endpoint);
+    const proxy = await startProxy(target.endpoints[0]);
     const client = new CairnClient({ endpoints: [proxy.endpoint] });
     await client.kv.get('warm');
     proxy.swallowAnswers = true;
@@ -111,19 +114,18 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client connection handling against
   });
 });
 
-// Auth is not served by Cairn yet: etcd only.
-describe.each<MemberKind>(['etcd', 'cairn'])('client auth against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('client auth against %s', (kind) => {
+  let target: Target;
 
   beforeAll(async () => {
-    member = await startMember(kind);
+    target = await startTarget(kind);
   });
   afterAll(async () => {
-    await member?.stop();
+    await target?.stop();
   });
 
   it('authenticates, sends the token, and refreshes it when the server forgets it', async () => {
-    const admin = new CairnClient({ endpoints: [member.endpoint] });
+    const admin = new CairnClient({ endpoints: target.endpoints });
     await admin.auth.addUser('root', 'rootpw');
     await admin.auth.grantRole('root', 'root');
     await admin.auth.addUser('app', 'apppw');
@@ -134,11 +136,11 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client auth against %s', (kind) =>
     admin.close();
 
     const root = new CairnClient({
-      endpoints: [member.endpoint],
+      endpoints: target.endpoints,
       auth: { username: 'root', password: 'rootpw' },
     });
     const app = new CairnClient({
-      endpoints: [member.endpoint],
+      endpoints: target.endpoints,
       auth: { username: 'app', password: 'apppw' },
     });
     await app.kv.put('app/k', 'v1');
@@ -152,7 +154,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client auth against %s', (kind) =>
     expect((await app.kv.get('app/k'))?.valueString).toBe('v2');
 
     const wrong = new CairnClient({
-      endpoints: [member.endpoint],
+      endpoints: target.endpoints,
       auth: { username: 'app', password: 'nope' },
     });
     await expect(wrong.kv.get('app/k')).rejects.toBeInstanceOf(AuthFailedError);

@@ -1,23 +1,23 @@
 // Leases through the SDK: keep-alive, the 'lost' event, revoke, time-to-live, listing, typed errors.
-// Runs against etcd 3.4 only until Cairn serves Lease (then add 'cairn' to the kinds).
+// Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import { CairnClient, Lease, LeaseNotFoundError } from '../../libs/client/src';
-import { MemberKind, MemberProcess, startMember } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 
 jest.setTimeout(60_000);
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
-describe.each<MemberKind>(['etcd', 'cairn'])('client Lease against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('client Lease against %s', (kind) => {
+  let target: Target;
   let client: CairnClient;
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    client = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    client = new CairnClient({ endpoints: target.endpoints });
   });
   afterAll(async () => {
     client?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   it('keeps a granted lease alive past its TTL, and its keys with it', async () => {
@@ -41,7 +41,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('client Lease against %s', (kind) =
   it("emits 'lost' when the lease is revoked elsewhere", async () => {
     const lease: Lease = await client.lease.grant(5);
     const lost = new Promise<Error>((ok) => lease.once('lost', ok));
-    const other = new CairnClient({ endpoints: [member.endpoint] });
+    const other = new CairnClient({ endpoints: target.endpoints });
     await other.lease.revoke(lease.id);
     other.close();
     expect(await lost).toBeInstanceOf(LeaseNotFoundError);

@@ -1,7 +1,7 @@
 // CairnModule in real Nest application contexts against etcd 3.4: DI of the client, registration on
 // bootstrap and deregistration on shutdown, configuration changes, @WithLock and @LeaderOnly across
 // several application instances, and a clean shutdown (session lease revoked, watches closed).
-// Runs against etcd only until Cairn serves Watch and Lease.
+// Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,7 +10,7 @@ import { IsInt, Min } from 'class-validator';
 import { CairnClient } from '../../libs/client/src';
 import { CairnModule, CairnService, LeaderOnly, OnConfigChange, WithLock } from '../../libs/nestjs/src';
 import { ServiceRegistry } from '../../libs/recipes/src';
-import { MemberKind, MemberProcess, startMember } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 
 jest.setTimeout(90_000);
 
@@ -50,21 +50,21 @@ const waitUntil = async (cond: () => boolean | Promise<boolean>) => {
   while (!(await cond())) await new Promise((ok) => setTimeout(ok, 10));
 };
 
-describe.each<MemberKind>(['etcd', 'cairn'])('CairnModule against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('CairnModule against %s', (kind) => {
+  let target: Target;
   let client: CairnClient;
 
   const startApp = async (instance: string, async = false): Promise<INestApplicationContext> => {
     const cairn = async
       ? CairnModule.forRootAsync({
           useFactory: async () => ({
-            endpoints: [member.endpoint],
+            endpoints: target.endpoints,
             sessionTtl: 5,
             register: { service: 'nest-app', instance, address: `${instance}:80`, metadata: {} },
           }),
         })
       : CairnModule.forRoot({
-          endpoints: [member.endpoint],
+          endpoints: target.endpoints,
           sessionTtl: 5,
           register: { service: 'nest-app', instance, address: `${instance}:80`, metadata: {} },
         });
@@ -76,12 +76,12 @@ describe.each<MemberKind>(['etcd', 'cairn'])('CairnModule against %s', (kind) =>
   };
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    client = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    client = new CairnClient({ endpoints: target.endpoints });
   });
   afterAll(async () => {
     client?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   it('injects the client, registers on bootstrap and deregisters on shutdown, revoking its lease', async () => {
@@ -94,7 +94,9 @@ describe.each<MemberKind>(['etcd', 'cairn'])('CairnModule against %s', (kind) =>
     expect((await client.kv.get('nest/di'))?.valueString).toBe('ok');
     await app.close();
     expect(await registry.discover('nest-app')).toEqual([]);
-    expect(await client.lease.leases()).not.toContain(lease);
+    // Asked of the leader: LeaseLeases answers from the member's own lessor, which on a follower
+    // may drop the lease a moment after the revoke returned (etcd 3.4 does the same).
+    expect((await client.lease.timeToLive(lease)).ttl).toBe(-1);
   });
 
   it('delivers the current configuration and valid changes, skipping invalid ones', async () => {

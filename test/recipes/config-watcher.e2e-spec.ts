@@ -1,9 +1,9 @@
 // ConfigWatcher: current value and later changes of a key or prefix, validated with class-validator;
-// an invalid change is reported and not applied. Runs against etcd 3.4 only until Cairn serves Watch.
+// an invalid change is reported and not applied. Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { CairnClient } from '../../libs/client/src';
 import { ConfigChange, ConfigWatcher, InvalidConfig } from '../../libs/recipes/src';
-import { MemberKind, MemberProcess, startMember } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 
 jest.setTimeout(60_000);
 
@@ -20,17 +20,17 @@ class PoolConfig {
 const next = <T>(w: ConfigWatcher<PoolConfig>, event: 'change' | 'invalid') =>
   new Promise<T>((ok) => w.once(event, ok));
 
-describe.each<MemberKind>(['etcd', 'cairn'])('ConfigWatcher against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('ConfigWatcher against %s', (kind) => {
+  let target: Target;
   let client: CairnClient;
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    client = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    client = new CairnClient({ endpoints: target.endpoints });
   });
   afterAll(async () => {
     client?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   it('loads the current value, applies valid changes and rejects invalid ones', async () => {

@@ -1,8 +1,8 @@
 // Election: campaign, proclaim, resign, leader, observe; failover when the leader process is killed;
-// interoperation with `etcdctl elect`. Runs against etcd 3.4 only until Cairn serves Watch and Lease.
+// interoperation with `etcdctl elect`. Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import { CairnClient } from '../../libs/client/src';
 import { Election, Leader, NoLeaderElectedError, NotLeaderError, Session } from '../../libs/recipes/src';
-import { MemberKind, MemberProcess, startMember } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 import { etcdctl, killChildren, nodeChild } from './processes';
 
 jest.setTimeout(90_000);
@@ -11,27 +11,27 @@ const waitUntil = async (cond: () => Promise<boolean>) => {
   while (!(await cond())) await new Promise((ok) => setTimeout(ok, 10));
 };
 
-describe.each<MemberKind>(['etcd', 'cairn'])('Election against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('Election against %s', (kind) => {
+  let target: Target;
   let client: CairnClient;
   const open: Array<{ close(): unknown }> = [];
 
   const newSession = async (ttl = 10) => {
-    const c = new CairnClient({ endpoints: [member.endpoint] });
+    const c = new CairnClient({ endpoints: target.endpoints });
     const s = await Session.create(c, { ttl });
     open.push({ close: () => s.close().catch(() => undefined) }, c);
     return s;
   };
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    client = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    client = new CairnClient({ endpoints: target.endpoints });
   });
   afterAll(async () => {
     killChildren();
     for (const o of open.reverse()) await o.close();
     client?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   it('elects in campaign order, proclaims, resigns, and is observed', async () => {
@@ -63,7 +63,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('Election against %s', (kind) => {
 
   it('fails over to the next candidate when the leader process is killed', async () => {
     const child = nodeChild(
-      member.endpoint,
+      target.endpoints,
       `const s = await recipes.Session.create(c, { ttl: 2 });
        const e = new recipes.Election(s, 'failover');
        await e.campaign('child');
@@ -80,8 +80,8 @@ describe.each<MemberKind>(['etcd', 'cairn'])('Election against %s', (kind) => {
   });
 
   it('interoperates with etcdctl elect: as leader, as candidate and as observer', async () => {
-    const listener = etcdctl(member.endpoint, 'elect', '-l', 'shared-e');
-    const leader = etcdctl(member.endpoint, 'elect', 'shared-e', 'from-etcdctl');
+    const listener = etcdctl(target.endpoints, 'elect', '-l', 'shared-e');
+    const leader = etcdctl(target.endpoints, 'elect', 'shared-e', 'from-etcdctl');
     await leader.waitFor(/^shared-e\/[0-9a-f]+\nfrom-etcdctl$/m);
     const e = new Election(await newSession(), 'shared-e');
     expect((await e.leader()).value.toString()).toBe('from-etcdctl');

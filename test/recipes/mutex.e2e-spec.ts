@@ -1,34 +1,34 @@
 // Mutex: mutual exclusion under contention, FIFO hand-over to the direct successor, tryLock, fencing,
 // a killed holder freeing the lock after its TTL, and interoperation with `etcdctl lock`.
-// Runs against etcd 3.4 only until Cairn serves Watch and Lease (then add 'cairn' to the kinds).
+// Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import { CairnClient, op } from '../../libs/client/src';
 import { LockedError, Mutex, Session } from '../../libs/recipes/src';
-import { MemberKind, MemberProcess, startMember } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 import { etcdctl, killChildren, nodeChild } from './processes';
 
 jest.setTimeout(90_000);
 
-describe.each<MemberKind>(['etcd', 'cairn'])('Mutex against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('Mutex against %s', (kind) => {
+  let target: Target;
   let client: CairnClient;
   const open: Array<{ close(): unknown }> = [];
 
   const newSession = async (ttl = 10) => {
-    const c = new CairnClient({ endpoints: [member.endpoint] });
+    const c = new CairnClient({ endpoints: target.endpoints });
     const s = await Session.create(c, { ttl });
     open.push({ close: () => s.close().catch(() => undefined) }, c);
     return s;
   };
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    client = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    client = new CairnClient({ endpoints: target.endpoints });
   });
   afterAll(async () => {
     killChildren();
     for (const o of open.reverse()) await o.close();
     client?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   it('uses the Go client key layout <name>/<lease id hex>', async () => {
@@ -69,6 +69,41 @@ describe.each<MemberKind>(['etcd', 'cairn'])('Mutex against %s', (kind) => {
     );
     expect((await client.kv.get('counter'))!.valueString).toBe(String(workers * rounds));
     expect(maxInside).toBe(1);
+  });
+
+  it('excludes contending processes: fenced critical sections never overlap in the revision order', async () => {
+    const [workers, rounds] = [3, 6];
+    await client.kv.put('procs/counter', '0');
+    // Each section's first and last writes are fenced; their revisions bound the section in the
+    // cluster's one order of changes, so two overlapping sections would interleave there.
+    const children = Array.from({ length: workers }, (_, w) =>
+      nodeChild(
+        target.endpoints,
+        `const s = await recipes.Session.create(c, { ttl: 5 });
+         const m = new recipes.Mutex(s, 'procs-lock');
+         const put = (k, v) => m.fencedTxn().then(client.op.put(k, v)).commit();
+         for (let i = 0; i < ${rounds}; i++) {
+           await m.lock();
+           const enter = await put('procs/holder', '${w}');
+           const n = Number((await c.kv.get('procs/counter')).valueString);
+           await new Promise((ok) => setTimeout(ok, 5)); // hold the lock while the others wait
+           const exit = await put('procs/counter', String(n + 1));
+           console.log('SECTION', enter.succeeded && exit.succeeded, enter.header.revision, exit.header.revision);
+           await m.unlock();
+         }
+         await s.close();
+         c.close();`,
+      ),
+    );
+    expect(await Promise.all(children.map((ch) => ch.exited))).toEqual(children.map(() => 0));
+    const sections = children
+      .flatMap((ch) => [...ch.output().matchAll(/^SECTION (\w+) (\d+) (\d+)$/gm)])
+      .map(([, fenced, enter, exit]) => ({ fenced, enter: Number(enter), exit: Number(exit) }))
+      .sort((a, b) => a.enter - b.enter);
+    expect(sections).toHaveLength(workers * rounds);
+    expect(sections.every((x) => x.fenced === 'true')).toBe(true);
+    for (let i = 1; i < sections.length; i++) expect(sections[i].enter).toBeGreaterThan(sections[i - 1].exit);
+    expect((await client.kv.get('procs/counter'))!.valueString).toBe(String(workers * rounds));
   });
 
   it('hands the lock to the direct successor, in order; tryLock fails while it is held', async () => {
@@ -113,7 +148,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('Mutex against %s', (kind) => {
 
   it('is freed after the TTL when its holder process is killed', async () => {
     const child = nodeChild(
-      member.endpoint,
+      target.endpoints,
       `const s = await recipes.Session.create(c, { ttl: 2 });
        const m = new recipes.Mutex(s, 'killed');
        await m.lock();
@@ -130,7 +165,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('Mutex against %s', (kind) => {
 
   it('excludes etcdctl lock on the same name, both ways', async () => {
     // etcdctl holds the lock: we cannot take it until etcdctl releases it.
-    const holder = etcdctl(member.endpoint, 'lock', 'shared');
+    const holder = etcdctl(target.endpoints, 'lock', 'shared');
     const [, etcdKey] = await holder.waitFor(/^(shared\/[0-9a-f]+)$/m);
     const m = new Mutex(await newSession(), 'shared');
     await expect(m.tryLock()).rejects.toBeInstanceOf(LockedError);
@@ -141,7 +176,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('Mutex against %s', (kind) => {
     expect(await client.kv.get(etcdKey)).toBeUndefined();
 
     // We hold the lock: etcdctl's command only runs after we release it.
-    const waiter = etcdctl(member.endpoint, 'lock', 'shared', 'echo', 'ETCDCTL-RAN');
+    const waiter = etcdctl(target.endpoints, 'lock', 'shared', 'echo', 'ETCDCTL-RAN');
     while ((await client.kv.prefix('shared/')).count < 2) await new Promise((ok) => setTimeout(ok, 10));
     expect(waiter.output()).not.toContain('ETCDCTL-RAN');
     await m.unlock();

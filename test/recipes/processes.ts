@@ -46,17 +46,21 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
   };
 }
 
-export const etcdctl = (endpoint: string, ...args: string[]): Proc =>
-  run('etcdctl', [`--endpoints=${endpoint}`, ...args], { ETCDCTL_API: '3' });
+/** `endpoints`: one member's, or a cluster's (etcdctl fails over between them). */
+export const etcdctl = (endpoints: string | string[], ...args: string[]): Proc =>
+  run('etcdctl', [`--endpoints=${[endpoints].flat().join(',')}`, ...args], { ETCDCTL_API: '3' });
 
-/** Runs a JavaScript snippet in a child Node process with `client` and `recipes` (the built SDK) in scope. */
-export function nodeChild(endpoint: string, body: string): Proc {
+/**
+ * Runs a JavaScript snippet in a child Node process with `client` and `recipes` (the built SDK) in
+ * scope; `c` is a client on `endpoints`.
+ */
+export function nodeChild(endpoints: string | string[], body: string): Proc {
   const file = join(mkdtempSync(join(tmpdir(), 'cairn-child-')), 'child.js');
   writeFileSync(
     file,
     `const client = require(${JSON.stringify(join(REPO_ROOT, 'dist/libs/client/src'))});
 const recipes = require(${JSON.stringify(join(REPO_ROOT, 'dist/libs/recipes/src'))});
-const c = new client.CairnClient({ endpoints: [${JSON.stringify(endpoint)}] });
+const c = new client.CairnClient({ endpoints: ${JSON.stringify([endpoints].flat())} });
 (async () => { ${body} })().catch((e) => { console.error('child failed', e); process.exit(1); });
 `,
   );

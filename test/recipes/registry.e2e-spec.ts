@@ -1,28 +1,28 @@
 // ServiceRegistry: register, discover, follow the live set, deregister, and a killed instance leaving
-// the set once its lease expires. Runs against etcd 3.4 only until Cairn serves Watch and Lease.
+// the set once its lease expires. Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import { CairnClient } from '../../libs/client/src';
 import { ServiceInstance, ServiceRegistry } from '../../libs/recipes/src';
-import { MemberKind, MemberProcess, startMember } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 import { killChildren, nodeChild } from './processes';
 
 jest.setTimeout(90_000);
 
 const names = (set: ServiceInstance[]) => set.map((i) => i.instance).sort();
 
-describe.each<MemberKind>(['etcd', 'cairn'])('ServiceRegistry against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('ServiceRegistry against %s', (kind) => {
+  let target: Target;
   let client: CairnClient;
   let registry: ServiceRegistry;
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    client = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    client = new CairnClient({ endpoints: target.endpoints });
     registry = new ServiceRegistry(client, { ttl: 5 });
   });
   afterAll(async () => {
     killChildren();
     client?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   it('registers, discovers, streams the live set and deregisters', async () => {
@@ -59,7 +59,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('ServiceRegistry against %s', (kind
 
   it('drops an instance whose process was killed -9 once its lease expires, and watchers see it', async () => {
     const child = nodeChild(
-      member.endpoint,
+      target.endpoints,
       `const r = new recipes.ServiceRegistry(c, { ttl: 2 });
        await r.register({ service: 'billing', instance: 'doomed', address: '127.0.0.1:1', metadata: {} });
        console.log('REGISTERED');`,

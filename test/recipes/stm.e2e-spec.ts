@@ -1,29 +1,29 @@
 // STM: atomic multi-key updates under contention, conflicts retried, for both isolation levels.
-// Runs against etcd 3.4 and Cairn (it needs only KV).
+// Runs against both targets of test/support/targets.ts: 3-member etcd 3.4 and Cairn clusters.
 import { CairnClient } from '../../libs/client/src';
 import { Isolation, StmConflictError, stm } from '../../libs/recipes/src';
-import { MemberKind, MemberProcess, startMember } from '../support/members';
+import { TARGET_KINDS, Target, startTarget } from '../support/targets';
 
 jest.setTimeout(90_000);
 
-describe.each<MemberKind>(['etcd', 'cairn'])('STM against %s', (kind) => {
-  let member: MemberProcess;
+describe.each(TARGET_KINDS)('STM against %s', (kind) => {
+  let target: Target;
   let client: CairnClient;
 
   beforeAll(async () => {
-    member = await startMember(kind);
-    client = new CairnClient({ endpoints: [member.endpoint] });
+    target = await startTarget(kind);
+    client = new CairnClient({ endpoints: target.endpoints });
   });
   afterAll(async () => {
     client?.close();
-    await member?.stop();
+    await target?.stop();
   });
 
   describe.each<Isolation>(['serializable', 'repeatable-read'])('%s', (isolation) => {
     it('keeps the total of concurrent transfers constant', async () => {
       const accounts = ['a', 'b', 'c', 'd'].map((n) => `${isolation}/acct/${n}`);
       for (const a of accounts) await client.kv.put(a, '100');
-      const clients = Array.from({ length: 4 }, () => new CairnClient({ endpoints: [member.endpoint] }));
+      const clients = Array.from({ length: 4 }, () => new CairnClient({ endpoints: target.endpoints }));
       await Promise.all(
         clients.map(async (c, w) => {
           for (let i = 0; i < 8; i++) {

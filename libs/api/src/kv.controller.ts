@@ -15,13 +15,13 @@ export class KvController {
   @GrpcMethod('KV', 'Range')
   range(req: pb.RangeRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.RangeResponse> {
     checkRange(req);
-    return this.member.range(req, this.member.auth.infoFrom(meta, call));
+    return this.member.range(req, () => this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'Put')
   put(req: pb.PutRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.PutResponse> {
     checkPut(req);
-    return this.member.put(req, this.member.auth.infoFrom(meta, call));
+    return this.member.put(req, () => this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'DeleteRange')
@@ -31,17 +31,22 @@ export class KvController {
     call?: RequestCall,
   ): Promise<pb.DeleteRangeResponse> {
     checkDeleteRange(req);
-    return this.member.deleteRange(req, this.member.auth.infoFrom(meta, call));
+    return this.member.deleteRange(req, () => this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'Txn')
   txn(req: pb.TxnRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.TxnResponse> {
     checkTxn(req, this.limits.maxTxnOps);
-    return this.member.txn(req, this.member.auth.infoFrom(meta, call));
+    return this.member.txn(req, () => this.member.auth.infoFrom(meta, call));
   }
 
   @GrpcMethod('KV', 'Compact')
-  compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse> {
+  compact(
+    req: pb.CompactionRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.CompactionResponse> {
+    this.member.auth.checkToken(meta, call);
     return this.member.compact(req);
   }
 }

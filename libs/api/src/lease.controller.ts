@@ -19,7 +19,12 @@ export class LeaseController {
   constructor(@Inject(MEMBER) private readonly member: Member) {}
 
   @GrpcMethod('Lease', 'LeaseGrant')
-  grant(req: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
+  grant(
+    req: pb.LeaseGrantRequest,
+    meta?: RequestMetadata,
+    call?: RequestCall,
+  ): Promise<pb.LeaseGrantResponse> {
+    this.member.auth.checkToken(meta, call);
     return this.member.leases.grant(req);
   }
 

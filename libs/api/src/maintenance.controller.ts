@@ -22,7 +22,8 @@ export class MaintenanceController {
   }
 
   @GrpcMethod('Maintenance', 'Alarm')
-  alarm(req: pb.AlarmRequest): Promise<pb.AlarmResponse> {
+  alarm(req: pb.AlarmRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.AlarmResponse> {
+    this.member.auth.checkTokenRaw(meta, call);
     return this.member.alarm(req);
   }
 

@@ -198,12 +198,17 @@ export class Connection {
 
 const AUTH_NOT_ENABLED = 'etcdserver: authentication is not enabled';
 
-/** The server rejected the call (before doing anything) because of the token it carried or lacked. */
+/**
+ * The server rejected the call (before doing anything) because of the token it carried or lacked,
+ * or because the member resolved it before applying a permission change (etcd's Go client logs in
+ * again and retries then too).
+ */
 function staleToken(err: CairnError): boolean {
   return (
     err instanceof InvalidAuthTokenError ||
     err.message === AUTH_NOT_ENABLED ||
-    err.message === 'etcdserver: user name is empty'
+    err.message === 'etcdserver: user name is empty' ||
+    err.message === 'etcdserver: revision of auth store is old'
   );
 }
 

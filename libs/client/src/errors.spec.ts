@@ -46,6 +46,9 @@ describe('error mapping', () => {
     expect(fromServiceError(serviceError(status.UNIMPLEMENTED, 'no Watch'))).toBeInstanceOf(
       UnimplementedError,
     );
+    const reset = 'Received RST_STREAM with code 0 (Call ended without gRPC status)';
+    expect(fromServiceError(serviceError(status.INTERNAL, reset))).toBeInstanceOf(ConnectionError);
+    expect(fromServiceError(serviceError(status.INTERNAL, 'other'))).not.toBeInstanceOf(ConnectionError);
   });
 
   it('only treats unsent or refused requests as never applied', () => {

@@ -149,6 +149,12 @@ export function fromServiceError(err: ServiceError): CairnError {
       return new AbortError(details, err.code, { cause: err });
     case Status.UNIMPLEMENTED:
       return new UnimplementedError(details, err.code, { cause: err });
+    case Status.INTERNAL:
+      // grpc-js's word for a stream the server reset without a status (a member shutting down
+      // does that to its watch streams): the connection broke, the call did not fail.
+      if (details.startsWith('Received RST_STREAM'))
+        return new ConnectionError(details, err.code, { cause: err });
+      return new CairnError(details, err.code, { cause: err });
     default:
       return new CairnError(details, err.code, { cause: err });
   }

@@ -46,6 +46,16 @@ export interface RequestCall {
   getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } };
 }
 
+/**
+ * Who sent a request: known already, or resolved when asked, so that a linearizable read
+ * resolves the token only after its read index, as etcd does.
+ */
+export type Caller = AuthInfo | (() => AuthInfo | undefined);
+
+export function whoIs(caller: Caller | undefined): AuthInfo | undefined {
+  return typeof caller === 'function' ? caller() : caller;
+}
+
 type Submit = (req: Omit<InternalRequest, 'id'>) => Promise<a.AuthResponse>;
 
 /**
@@ -65,15 +75,30 @@ export class MemberAuth {
 
   /**
    * Who sent a request, from its `token` metadata (or `authorization`, as etcd's gateway
-   * sends it). With auth off this is one boolean check; a token that is unknown, expired or
-   * forged gets etcd's invalid auth token error, which makes clients log in again.
+   * sends it); undefined with auth off. A token that is unknown, expired or forged gets
+   * etcd's invalid auth token error, which makes clients log in again: etcd checks the token
+   * even with auth off (every token is forgotten when auth is disabled), so Cairn does too.
    */
   infoFrom(meta: RequestMetadata | undefined, call?: RequestCall): AuthInfo | undefined {
-    if (!this.store.enabled) return undefined;
     try {
-      return this.resolve(meta, call);
+      const info = this.resolve(meta, call);
+      return this.store.enabled ? info : undefined;
     } catch (err) {
       throw fromAuthError(err);
+    }
+  }
+
+  /** Only the token check of infoFrom, for calls etcd lets anyone make (Compact, LeaseGrant). */
+  checkToken(meta: RequestMetadata | undefined, call?: RequestCall): void {
+    this.infoFrom(meta, call);
+  }
+
+  /** The token check as etcd 3.4's Maintenance.Alarm answers it (raw "auth: ..." text). */
+  checkTokenRaw(meta: RequestMetadata | undefined, call?: RequestCall): void {
+    try {
+      this.resolve(meta, call);
+    } catch (err) {
+      throw fromAuthErrorRaw(err);
     }
   }
 
@@ -100,8 +125,9 @@ export class MemberAuth {
    * revoke): nothing with auth off, otherwise the caller, anonymous when it sent no token.
    */
   proposerOf(meta: RequestMetadata | undefined, call?: RequestCall): RequestAuthInfo | undefined {
+    const info = this.infoFrom(meta, call);
     if (!this.store.enabled) return undefined;
-    return toRequestAuthInfo(this.infoFrom(meta, call) ?? { username: '', revision: 0 });
+    return toRequestAuthInfo(info ?? { username: '', revision: 0 });
   }
 
   /**
@@ -114,9 +140,9 @@ export class MemberAuth {
     key: Buffer,
     rangeEnd: Buffer | undefined,
   ): string | undefined {
-    if (!this.store.enabled) return undefined;
     try {
-      this.store.checkRange(this.resolve(meta, call) ?? { username: '', revision: 0 }, key, rangeEnd);
+      const info = this.resolve(meta, call);
+      if (this.store.enabled) this.store.checkRange(info ?? { username: '', revision: 0 }, key, rangeEnd);
       return undefined;
     } catch (err) {
       const e = fromAuthError(err);
@@ -136,9 +162,9 @@ export class MemberAuth {
 
   /** The same check as etcd 3.4's Maintenance service answers it (raw "auth: ..." text). */
   checkMaintenanceAdmin(meta: RequestMetadata | undefined, call?: RequestCall): void {
-    if (!this.store.enabled) return;
     try {
-      this.store.checkAdmin(this.resolve(meta, call));
+      const info = this.resolve(meta, call);
+      if (this.store.enabled) this.store.checkAdmin(info);
     } catch (err) {
       throw fromAuthErrorRaw(err);
     }

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lessor, minLeaseTtl } from '../../lease/src';
 import { Engine, MvccError, MvccStore } from '../../storage/src';
-import { AuthInfo, AuthStore, SimpleTokenProvider, TokenProvider } from '../../auth/src';
+import { AuthStore, SimpleTokenProvider, TokenProvider } from '../../auth/src';
 import { AlarmStore, formatAlarm } from './alarms';
 import { AUTH_PREFIX, Applier, ApplyResult, putCost, txnCost } from './applier';
 import { AuthApplier, toRequestAuthInfo } from './auth-applier';
@@ -24,7 +24,7 @@ import {
 } from './identity';
 import { InternalRequest } from './internal-request';
 import { bootstrap } from './bootstrap';
-import { MemberAuth } from './member-auth';
+import { Caller, MemberAuth, whoIs } from './member-auth';
 import { Logger, silentLogger } from './logger';
 import { MemberLeases } from './member-leases';
 import { ClusterMember, Membership } from './membership';
@@ -276,11 +276,14 @@ export class Member {
     };
   }
 
-  async range(req: pb.RangeRequest, auth?: AuthInfo): Promise<pb.RangeResponse> {
+  async range(req: pb.RangeRequest, caller?: Caller): Promise<pb.RangeResponse> {
     if (!req.serializable && this.proposer.isLearner) throw Errors.notSupportedForLearner();
     await (req.serializable ? this.nextTurn() : this.proposer.readIndex());
     // A snapshot being installed: the store answers again once it is whole.
     if (this.stateMachine.replacing) await this.stateMachine.replacing;
+    // Resolved after the read index, as etcd does: a permission revoked before the read began
+    // is seen here even when this member applied the revoke only while waiting.
+    const auth = whoIs(caller);
     if (this.auth.store.enabled)
       this.checkAuth(() => this.auth.store.checkRange(auth, req.key, req.range_end));
     try {
@@ -308,18 +311,17 @@ export class Member {
     return this.turn;
   }
 
-  /** `auth`: who sent it (auth on); its permissions are checked when the write is applied. */
-  async put(req: pb.PutRequest, auth?: AuthInfo): Promise<pb.PutResponse> {
+  /** `caller`: who sent it (auth on); its permissions are checked when the write is applied. */
+  async put(req: pb.PutRequest, caller?: Caller): Promise<pb.PutResponse> {
     if (this.overQuota(putCost(req))) await this.refuseNoSpace();
-    return this.write(auth ? { put: req, auth_info: toRequestAuthInfo(auth) } : { put: req });
+    return this.writeAs({ put: req }, caller);
   }
 
-  async deleteRange(req: pb.DeleteRangeRequest, auth?: AuthInfo): Promise<pb.DeleteRangeResponse> {
-    const delete_range = convert.asLogged(req);
-    return this.write(auth ? { delete_range, auth_info: toRequestAuthInfo(auth) } : { delete_range });
+  async deleteRange(req: pb.DeleteRangeRequest, caller?: Caller): Promise<pb.DeleteRangeResponse> {
+    return this.writeAs({ delete_range: convert.asLogged(req) }, caller);
   }
 
-  async txn(req: pb.TxnRequest, auth?: AuthInfo): Promise<pb.TxnResponse> {
+  async txn(req: pb.TxnRequest, caller?: Caller): Promise<pb.TxnResponse> {
     // etcd checks every txn, read-only ones too (their cost is 0).
     if (this.overQuota(txnCost(req))) await this.refuseNoSpace();
     if (this.proposer.isLearner && !isSerializableTxn(req)) throw Errors.notSupportedForLearner();
@@ -327,6 +329,7 @@ export class Member {
       // Read-only txns are served like reads: after a read index, from local state.
       if (!isSerializableTxn(req)) await this.proposer.readIndex();
       if (this.stateMachine.replacing) await this.stateMachine.replacing;
+      const auth = whoIs(caller);
       if (this.auth.store.enabled) this.checkAuth(() => checkTxnAuth(this.auth.store, auth, req));
       try {
         const { revision, result } = this.store.txn(convert.txnRequest(req));
@@ -337,8 +340,17 @@ export class Member {
         throw fromMvccError(err);
       }
     }
-    const txn = convert.txnAsLogged(req);
-    return this.write(auth ? { txn, auth_info: toRequestAuthInfo(auth) } : { txn });
+    return this.writeAs({ txn: convert.txnAsLogged(req) }, caller);
+  }
+
+  /**
+   * Proposes a write with who sent it, resolved now as etcd does. A member that has not yet
+   * applied a permission change resolves an old auth revision, and the write is then refused as
+   * etcd refuses it ("revision of auth store is old"): clients log in again and retry.
+   */
+  private writeAs<T>(request: Omit<InternalRequest, 'id' | 'auth_info'>, caller?: Caller): Promise<T> {
+    const auth = whoIs(caller);
+    return this.write(auth ? { ...request, auth_info: toRequestAuthInfo(auth) } : request);
   }
 
   /** Runs an auth store check, answering its refusal as etcd does. */
