@@ -36,6 +36,8 @@ export interface MemberOptions {
   initialCluster?: string;
   /** Peer URLs to listen on and to advertise when they differ (a proxy in between). */
   peerUrls?: { listen: string; advertised: string };
+  /** The client URL's scheme (https: give the certificate flags in extraArgs). */
+  clientScheme?: 'http' | 'https';
   /** Called with the pid of every process started for this member, restarts included. */
   onSpawn?: (pid: number) => void;
   /** Sees the process's output as it comes, before the member is ready (e.g. to kill it mid-start). */
@@ -67,8 +69,9 @@ export function memberArgs(
   peer: number,
   initialCluster = `${name}=http://127.0.0.1:${peer}`,
   peerUrls = { listen: `http://127.0.0.1:${peer}`, advertised: `http://127.0.0.1:${peer}` },
+  clientScheme: 'http' | 'https' = 'http',
 ): string[] {
-  const clientUrl = `http://127.0.0.1:${client}`;
+  const clientUrl = `${clientScheme}://127.0.0.1:${client}`;
   // prettier-ignore
   return [
     '--name', name, '--data-dir', dataDir,
@@ -83,7 +86,15 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `cairn-test-${kind}-`));
   const ports = opts.ports ?? { client: await freePort(), peer: await freePort() };
   const args = [
-    ...memberArgs(name, dataDir, ports.client, ports.peer, opts.initialCluster, opts.peerUrls),
+    ...memberArgs(
+      name,
+      dataDir,
+      ports.client,
+      ports.peer,
+      opts.initialCluster,
+      opts.peerUrls,
+      opts.clientScheme,
+    ),
     ...(opts.extraArgs ?? []),
   ];
   const child =
