@@ -1,9 +1,9 @@
 // Spawns real member processes (Cairn's daemon or etcd 3.4) on free loopback ports.
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../apps/bench/src/ports';
 import type { PeerNetwork } from './fault-proxy';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
@@ -49,31 +49,7 @@ export interface MemberOptions {
 const spawned = new Set<ChildProcess>();
 process.once('exit', () => spawned.forEach((c) => c.kill('SIGKILL')));
 
-// Ports for members come from below Linux's ephemeral range (32768 and up): a port taken from
-// the kernel's own choice could be handed, before the member binds it, to an outgoing connection
-// of another member or client, and the member would fail with EADDRINUSE.
-const PORT_RANGE = { first: 20000, last: 32767 };
-const handedOut = new Set<number>();
-
-/** A loopback port nothing listens on now, not handed out before by this process. */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    const port = PORT_RANGE.first + Math.floor(Math.random() * (PORT_RANGE.last - PORT_RANGE.first + 1));
-    if (handedOut.has(port) || !(await canListen(port))) continue;
-    handedOut.add(port);
-    return port;
-  }
-  throw new Error('no free loopback port found');
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((ok) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', () => ok(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
-  });
-}
+export { freePort };
 
 /** The etcd-style flags both daemons take for a one-member cluster on loopback. */
 export function memberArgs(

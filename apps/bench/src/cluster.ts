@@ -3,10 +3,10 @@
 // does, on stderr) or when its client port answers Status with a known leader.
 import { spawn } from 'child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync } from 'fs';
-import { createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { openConn } from './conn';
+import { freePort } from './ports';
 import { removeDir, stopChild, trackChild, trackDir, untrackDir } from './processes';
 import { etcdType } from './proto';
 
@@ -51,19 +51,6 @@ export function processCpuSeconds(pid: number): number | undefined {
 const CLOCK_TICKS = 100;
 
 export const READY_LINE = 'ready to serve client requests';
-
-/** Asks the kernel for a free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Plans an n-member cluster: names, loopback URLs and data dirs under baseDir. */
 export function planCluster(
@@ -120,11 +107,7 @@ export async function startCluster(
 ): Promise<RunningCluster> {
   const baseDir = trackDir(mkdtempSync(path.join(tmpdir(), `cairn-bench-${label}-`)));
   const ports: number[] = [];
-  // The kernel may hand out a port it just gave us again once it is closed: keep them distinct.
-  while (ports.length < size * 2) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
+  while (ports.length < size * 2) ports.push(await freePort());
   const plan = planCluster(label, command, ports, baseDir, extraArgs);
 
   const children = plan.members.map((m) => {
