@@ -4,7 +4,7 @@
 // 3-member etcd 3.4 cluster started with the same flags and certificates; every answer (exit
 // code, output, error line) must be the same.
 import { etcdctl, normalize } from '../etcdctl/ctl';
-import { FAST_RAFT, MemberKind, MemberProcess, freePort, startMember } from '../support/members';
+import { FAST_RAFT, MemberKind, MemberProcess, allStarted, freePort, startMember } from '../support/members';
 import { IssuedCert, TestCa, TestPki } from '../support/pki';
 
 jest.setTimeout(240_000);
@@ -31,7 +31,7 @@ async function startTlsCluster(kind: MemberKind): Promise<MemberProcess[]> {
   );
   const peerUrl = (i: number) => `https://127.0.0.1:${ports[i].peer}`;
   const initialCluster = ports.map((_, i) => `m${i + 1}=${peerUrl(i)}`).join(',');
-  const started = await Promise.allSettled(
+  return allStarted(
     ports.map((p, i) =>
       startMember(kind, {
         name: `m${i + 1}`,
@@ -51,13 +51,6 @@ async function startTlsCluster(kind: MemberKind): Promise<MemberProcess[]> {
       }),
     ),
   );
-  const members = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    await Promise.all(members.map((m) => m.stop()));
-    throw failed.reason;
-  }
-  return members;
 }
 
 /** The commands, in order: [member index, client certificate, etcdctl arguments]. */

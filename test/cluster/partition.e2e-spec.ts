@@ -126,7 +126,18 @@ describe.each<MemberKind>(['etcd', 'cairn'])('%s: partitions of a 3-member clust
     const waiting = put(lonely, 'p/waited', 'yes');
     await sleep(2 * ELECTION_MS);
     net.heal();
-    expect((await waiting).error).toBeUndefined();
+    const { error } = await waiting;
+    // etcd 3.4's own outcome depends on how fast its peer streams come back after the heal: on a
+    // loaded machine the write sometimes runs out its request timeout instead. Cairn must succeed.
+    const etcdTimedOut =
+      kind === 'etcd' &&
+      JSON.stringify(error) ===
+        JSON.stringify({
+          code: 14,
+          details: 'etcdserver: request timed out, possibly due to connection lost',
+        });
+    if (etcdTimedOut) return;
+    expect(error).toBeUndefined();
     expect(await get(lonely, 'p/waited')).toBe('yes');
   });
 

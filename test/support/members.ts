@@ -194,7 +194,7 @@ export async function startCluster(
     opts.token ?? 'cairn-test-cluster',
     ...(opts.extraArgs ?? []),
   ];
-  const started = await Promise.allSettled(
+  return allStarted(
     specs.map((s) =>
       startMember(kind, {
         name: s.name,
@@ -206,6 +206,11 @@ export async function startCluster(
       }),
     ),
   );
+}
+
+/** The members once every start succeeded; if one failed, the others are stopped and its error thrown. */
+export async function allStarted(starts: Promise<MemberProcess>[]): Promise<MemberProcess[]> {
+  const started = await Promise.allSettled(starts);
   const members = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
