@@ -141,7 +141,7 @@ describe('membership changes (a cluster of one): same answers as etcd', () => {
       etcdctl(m.member.endpoint, ['member', 'add', 'm9', '--learner', `--peer-urls=${learnerUrl(m)}`]);
     const [added, addedEtcd] = await Promise.all([add(cairn), add(etcd)]);
     expect([added.code, addedEtcd.code]).toEqual([0, 0]);
-    const [, newId] = /^Member +([0-9a-f]+) added to cluster [0-9a-f]+\n\n/.exec(added.stdout) ?? [];
+    const [, newId] = /^Member +([0-9a-f]+) added to cluster +[0-9a-f]+\n\n/.exec(added.stdout) ?? [];
     expect(newId).toMatch(/^[0-9a-f]+$/);
     // The environment a new member starts with; the cluster's order follows the ids.
     const env = (r: CtlResult) => {
