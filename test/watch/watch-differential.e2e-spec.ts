@@ -164,13 +164,15 @@ describe('Watch: random writes and watches against etcd 3.4', () => {
 
   it('every watch receives the same events (prev_kv, filters, history, compaction) from both', async () => {
     let run = 0;
+    // The members' compacted revision: it outlives each run, and compacting at or below it again
+    // is refused (by both).
+    let compacted = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 4, maxLength: 25 }), async (steps) => {
         const prefix = `r${run++}/`;
         const k = (s: string) => b(prefix + s);
         const end = (s: string) => (s === '\u0000' ? b(prefix.slice(0, -1) + '0') : k(s));
         const base = Number((await p.apis[1].kv.Range({ key: b('x') })).header.revision);
-        let compacted = 0;
         // Each member gets one stream; watches share it, as clients multiplex them.
         const streams = [openWatch(p.etcd.endpoint), openWatch(p.cairn.endpoint)];
         try {
