@@ -1,6 +1,6 @@
 // The transport floor: a server that speaks just enough of the etcd v3 KV API over @grpc/grpc-js
-// to be benchmarked, answering every Put, Range and Txn with a fixed response and doing no other
-// work (no Raft, no storage, no Nest). What it costs per request is what the gRPC layer alone
+// to be benchmarked, answering every Put, Range and Txn (and the Auth calls of `--auth`) with a
+// fixed response and doing no other work (no Raft, no storage, no Nest). What it costs per request is what the gRPC layer alone
 // costs Cairn, so `bench:compare --cairn-cmd "node dist/apps/bench/floor.js"` shows how far any
 // server built on grpc-js can get against etcd on this machine. Takes etcd's client-URL flag and
 // ignores the rest, so the compare harness can start it like a member.
@@ -39,11 +39,26 @@ function main(): void {
     Put: fixedResponse('PutResponse'),
     Txn: fixedResponse('TxnResponse', { succeeded: true }),
   };
+  // Enough of the Auth service for `bench:compare --auth`: the setup calls succeed and every
+  // login gets the same token, which the floor then ignores (Cairn's cost of checking it is
+  // Cairn's, not the transport's).
+  const authAnswers: Record<string, Buffer> = {
+    UserAdd: fixedResponse('AuthUserAddResponse'),
+    UserGrantRole: fixedResponse('AuthUserGrantRoleResponse'),
+    RoleAdd: fixedResponse('AuthRoleAddResponse'),
+    RoleGrantPermission: fixedResponse('AuthRoleGrantPermissionResponse'),
+    AuthEnable: fixedResponse('AuthEnableResponse'),
+    Authenticate: fixedResponse('AuthenticateResponse', { token: 'floor.token' }),
+  };
   const service: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
-  for (const [name, answer] of Object.entries(answers)) {
+  const methods = [
+    ...Object.entries(answers).map(([name, answer]) => ({ name, answer, path: `/etcdserverpb.KV/${name}` })),
+    ...Object.entries(authAnswers).map(([name, answer]) => ({ name, answer, path: `/etcdserverpb.Auth/${name}` })),
+  ];
+  for (const { name, answer, path } of methods) {
     service[name] = {
-      path: `/etcdserverpb.KV/${name}`,
+      path,
       requestStream: false,
       responseStream: false,
       requestSerialize: identity,

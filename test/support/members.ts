@@ -42,6 +42,8 @@ export interface MemberOptions {
   onSpawn?: (pid: number) => void;
   /** Sees the process's output as it comes, before the member is ready (e.g. to kill it mid-start). */
   onOutput?: (text: string, child: ChildProcess) => void;
+  /** false: return once spawned, without waiting for it to serve (a member expected never to). */
+  waitReady?: boolean;
 }
 
 // Every member a test spawned dies with the test process, even when a test fails before its
@@ -136,6 +138,7 @@ export async function startMember(kind: MemberKind, opts: MemberOptions = {}): P
     },
   };
 
+  if (opts.waitReady === false) return member;
   const timeoutMs = opts.readyTimeoutMs ?? 30_000;
   const ready = await new Promise<boolean>((ok) => {
     const deadline = setTimeout(() => ok(false), timeoutMs);
