@@ -75,4 +75,16 @@ describe('passwords', () => {
     expect(await checkPassword('wrong', hash)).toBe(false);
     expect(await checkPassword('secret', '')).toBe(false);
   });
+
+  it('answers many concurrent logins, each with its own result', async () => {
+    const hashes = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((p) => hashPassword(p, 4)));
+    const checks = await Promise.all(
+      hashes.flatMap((h, i) => [checkPassword('abcdef'[i], h), checkPassword('abcdef'[(i + 1) % 6], h)]),
+    );
+    expect(checks).toEqual(hashes.flatMap(() => [true, false]));
+  });
+
+  it('a malformed stored hash never matches', async () => {
+    expect(await checkPassword('secret', 'not-a-bcrypt-hash')).toBe(false);
+  });
 });
