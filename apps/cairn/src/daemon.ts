@@ -78,6 +78,13 @@ async function serve(config: CairnConfig, logger: Logger): Promise<void> {
     corruptCheckIntervalMs: config.experimentalCorruptCheckTimeMs,
     logger,
   });
+  // As etcd: clients are served once this member's attributes are committed, and a member that
+  // learns meanwhile that it was removed stops instead.
+  const removed = await Promise.race([member.published.then(() => false), member.removed.then(() => true)]);
+  if (removed) {
+    await member.stop();
+    throw new MemberRemovedError();
+  }
   const servers = await startGrpcServers(member, {
     listeners: config.listenClientUrls.map((u) => ({
       host: u.host,

@@ -102,6 +102,7 @@ export class Member {
   /** The Lease service (see member-leases.ts). */
   readonly leases: MemberLeases;
   private stopping = false;
+  private readonly publication = settleable();
   /** Serves watches from this member's own applied state. */
   readonly watchHub: WatchHub;
 
@@ -480,12 +481,13 @@ export class Member {
    * attributes directly and logs nothing.
    */
   private publish(): void {
-    if (this.membership.ids().length < 2) return;
+    if (this.membership.ids().length < 2) return this.publication.resolve();
     const { name, clientUrls } = this.attributes;
     const attempt = () => {
       if (this.stopping) return;
       this.proposer
         .propose({ member_attributes: { member_id: this.memberIdText, name, client_urls: clientUrls } })
+        .then(() => this.publication.resolve())
         .catch((err) => {
           if (this.stopping) return;
           this.logger.warn('failed to publish member attributes; retrying', { error: String(err) });
@@ -493,6 +495,14 @@ export class Member {
         });
     };
     attempt();
+  }
+
+  /**
+   * Resolves once this start's name and client URLs are applied (at once for a cluster of one):
+   * etcd serves clients only from then on.
+   */
+  get published(): Promise<void> {
+    return this.publication.promise;
   }
 
   /**
@@ -713,4 +723,11 @@ function isReadOnlyTxn(req: pb.TxnRequest): boolean {
 
 function isSerializableTxn(req: pb.TxnRequest): boolean {
   return [...(req.success ?? []), ...(req.failure ?? [])].every((op) => !!op.request_range?.serializable);
+}
+
+/** A promise and the function that resolves it. */
+function settleable(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((ok) => (resolve = ok));
+  return { promise, resolve };
 }
