@@ -54,7 +54,11 @@ function main(): void {
   const handlers: grpc.UntypedServiceImplementation = {};
   const methods = [
     ...Object.entries(answers).map(([name, answer]) => ({ name, answer, path: `/etcdserverpb.KV/${name}` })),
-    ...Object.entries(authAnswers).map(([name, answer]) => ({ name, answer, path: `/etcdserverpb.Auth/${name}` })),
+    ...Object.entries(authAnswers).map(([name, answer]) => ({
+      name,
+      answer,
+      path: `/etcdserverpb.Auth/${name}`,
+    })),
   ];
   for (const { name, answer, path } of methods) {
     service[name] = {
