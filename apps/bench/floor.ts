@@ -1,9 +1,10 @@
 // The transport floor: a server that speaks just enough of the etcd v3 KV API over @grpc/grpc-js
 // to be benchmarked, answering every Put, Range and Txn (and the Auth calls of `--auth`) with a
-// fixed response and doing no other work (no Raft, no storage, no Nest). What it costs per request is what the gRPC layer alone
-// costs Cairn, so `bench:compare --cairn-cmd "node dist/apps/bench/floor.js"` shows how far any
-// server built on grpc-js can get against etcd on this machine. Takes etcd's client-URL flag and
-// ignores the rest, so the compare harness can start it like a member.
+// fixed response and doing no other work (no Raft, no storage, no Nest). What it costs per
+// request is what the gRPC layer alone costs Cairn, so `bench:compare --cairn-cmd "node
+// dist/apps/bench/floor.js"` shows how far any server built on grpc-js can get against etcd on
+// this machine. Takes etcd's client-URL flag and ignores the rest, so the compare harness can
+// start it like a member.
 import * as grpc from '@grpc/grpc-js';
 import { etcdType } from './src/proto';
 import { READY_LINE } from './src/cluster';
@@ -23,8 +24,9 @@ function fixedResponse(type: string, fields: Record<string, unknown> = {}): Buff
 
 function main(): void {
   const identity = (b: Buffer) => b;
+  // Answers by method path.
   const answers: Record<string, Buffer> = {
-    Range: fixedResponse('RangeResponse', {
+    '/etcdserverpb.KV/Range': fixedResponse('RangeResponse', {
       kvs: [
         {
           key: Buffer.from('00000001'),
@@ -36,32 +38,22 @@ function main(): void {
       ],
       count: 1,
     }),
-    Put: fixedResponse('PutResponse'),
-    Txn: fixedResponse('TxnResponse', { succeeded: true }),
-  };
-  // Enough of the Auth service for `bench:compare --auth`: the setup calls succeed and every
-  // login gets the same token, which the floor then ignores (Cairn's cost of checking it is
-  // Cairn's, not the transport's).
-  const authAnswers: Record<string, Buffer> = {
-    UserAdd: fixedResponse('AuthUserAddResponse'),
-    UserGrantRole: fixedResponse('AuthUserGrantRoleResponse'),
-    RoleAdd: fixedResponse('AuthRoleAddResponse'),
-    RoleGrantPermission: fixedResponse('AuthRoleGrantPermissionResponse'),
-    AuthEnable: fixedResponse('AuthEnableResponse'),
-    Authenticate: fixedResponse('AuthenticateResponse', { token: 'floor.token' }),
+    '/etcdserverpb.KV/Put': fixedResponse('PutResponse'),
+    '/etcdserverpb.KV/Txn': fixedResponse('TxnResponse', { succeeded: true }),
+    // Enough of the Auth service for `bench:compare --auth`: the setup calls succeed and every
+    // login gets the same token, which the floor then ignores (checking it is Cairn's cost,
+    // not the transport's).
+    '/etcdserverpb.Auth/UserAdd': fixedResponse('AuthUserAddResponse'),
+    '/etcdserverpb.Auth/UserGrantRole': fixedResponse('AuthUserGrantRoleResponse'),
+    '/etcdserverpb.Auth/RoleAdd': fixedResponse('AuthRoleAddResponse'),
+    '/etcdserverpb.Auth/RoleGrantPermission': fixedResponse('AuthRoleGrantPermissionResponse'),
+    '/etcdserverpb.Auth/AuthEnable': fixedResponse('AuthEnableResponse'),
+    '/etcdserverpb.Auth/Authenticate': fixedResponse('AuthenticateResponse', { token: 'floor.token' }),
   };
   const service: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
-  const methods = [
-    ...Object.entries(answers).map(([name, answer]) => ({ name, answer, path: `/etcdserverpb.KV/${name}` })),
-    ...Object.entries(authAnswers).map(([name, answer]) => ({
-      name,
-      answer,
-      path: `/etcdserverpb.Auth/${name}`,
-    })),
-  ];
-  for (const { name, answer, path } of methods) {
-    service[name] = {
+  for (const [path, answer] of Object.entries(answers)) {
+    service[path] = {
       path,
       requestStream: false,
       responseStream: false,
@@ -70,7 +62,7 @@ function main(): void {
       responseSerialize: identity,
       responseDeserialize: identity,
     };
-    handlers[name] = (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+    handlers[path] = (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
       cb(null, answer);
   }
   const server = new grpc.Server({ 'grpc.enable_channelz': 0 });

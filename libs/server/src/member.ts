@@ -34,6 +34,7 @@ import { LeaderCallHandler, Proposer } from './proposer';
 import { RaftProposer } from './raft-proposer';
 import { snapshotStream } from './snapshot';
 import { WatchHub } from '../../watch/src';
+import { settleable } from './settleable';
 import { StateMachine } from './state-machine';
 import { ImageKeys, PeerListener, SnapshotStaging, TlsMaterial } from '../../consensus/src';
 
@@ -723,11 +724,4 @@ function isReadOnlyTxn(req: pb.TxnRequest): boolean {
 
 function isSerializableTxn(req: pb.TxnRequest): boolean {
   return [...(req.success ?? []), ...(req.failure ?? [])].every((op) => !!op.request_range?.serializable);
-}
-
-/** A promise and the function that resolves it. */
-function settleable(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((ok) => (resolve = ok));
-  return { promise, resolve };
 }

@@ -33,6 +33,7 @@ import { Logger } from './logger';
 import { ClusterMember, MemberRemovedError, Membership } from './membership';
 import { applyToMembership, checkConfChange, encodeMemberContext } from './membership-changes';
 import { LeaderCallHandler, Proposer } from './proposer';
+import { settleable } from './settleable';
 import { stateMachineImage } from './snapshot-image';
 import { StateMachine } from './state-machine';
 
@@ -113,7 +114,7 @@ export class RaftProposer implements Proposer {
   /** Raft's configuration as of the entries being applied. */
   private confState: ConfState | undefined;
   /** Settles once this member learns it was removed from the cluster (see `removed`). */
-  private readonly removal: { promise: Promise<void>; resolve: () => void };
+  private readonly removal = settleable();
 
   private constructor(
     private readonly applier: Applier,
@@ -128,8 +129,6 @@ export class RaftProposer implements Proposer {
     const first = ((opts.memberId & 0xffffn) << 48n) | (ms << 8n);
     this.idHigh = Number(first >> 32n);
     this.idLow = Number(first & 0xffffffffn);
-    let resolve!: () => void;
-    this.removal = { promise: new Promise<void>((ok) => (resolve = ok)), resolve };
   }
 
   /**
