@@ -88,6 +88,35 @@ describe('leader election', () => {
     expect(ask(2n, 4n, 13n).reject).toBe(false); // newer last term wins despite shorter log
   });
 
+  it('tells a refused candidate how much of its log is committed, and the candidate commits it', () => {
+    // The voter's log: index 2..4 with terms 2, 2, 3, committed up to 3.
+    const voterStorage = storageWith(ids, [2, 2, 3]);
+    voterStorage.setHardState({ term: 3n, vote: 0n, commit: 3n });
+    const voter = new Harness(voterStorage, { id: 2n });
+    const ask = (index: bigint, logTerm: bigint, term: bigint) =>
+      voter.deliver(msg({ type: MessageType.Vote, from: 1n, to: 2n, term, index, logTerm }))[0];
+    // min(our commit, the candidate's last index), with our term there.
+    expect(ask(2n, 2n, 10n)).toMatchObject({ reject: true, index: 2n, logTerm: 2n });
+    expect(ask(4n, 2n, 11n)).toMatchObject({ reject: true, index: 3n, logTerm: 2n });
+
+    // The candidate holds index 2..4 with terms 2, 2, 2 and knows only index 1 committed.
+    const candidate = new Harness(storageWith(ids, [2, 2, 2]), { id: 1n });
+    candidate.node.campaign();
+    candidate.flush();
+    const term = candidate.raft.term;
+    // A different term at the reported index proves nothing: no commit.
+    candidate.deliver(
+      msg({ type: MessageType.VoteResp, from: 3n, to: 1n, term, reject: true, index: 4n, logTerm: 3n }),
+    );
+    expect(candidate.raft.raftLog.committed).toBe(1n);
+    // The same term there means the same prefix: committed, and applied.
+    candidate.deliver(
+      msg({ type: MessageType.VoteResp, from: 2n, to: 1n, term, reject: true, index: 3n, logTerm: 2n }),
+    );
+    expect(candidate.raft.raftLog.committed).toBe(3n);
+    expect(candidate.applied.map((e) => e.index)).toEqual([2n, 3n]);
+  });
+
   it('keeps its term and vote across a restart', () => {
     const storage = storageWith(ids);
     const h = new Harness(storage, { id: 1n });

@@ -112,6 +112,45 @@ function run(cfg: ScheduleConfig, ops: Op[]): void {
   totals.maxHealTicks = Math.max(totals.maxHealTicks, r.healTicks);
 }
 
+// Schedules that once failed, replayed on every run.
+const COUNTEREXAMPLES: { why: string; cfg: ScheduleConfig; ops: Op[] }[] = [
+  {
+    why:
+      'a demoted leader is deposed by a voter that missed only the commit of the demotion: ' +
+      'the voter must learn that commit from the vote rejection, or no one is ever elected',
+    cfg: {
+      seed: 1115619587,
+      voters: 2,
+      learners: 1,
+      preVote: false,
+      checkQuorum: false,
+      encode: true,
+      compactEvery: 0,
+      maxInflight: 1,
+      maxSizePerMsg: 1,
+    },
+    ops: [
+      { k: 'tick', n: 14 },
+      { k: 'conf', change: { c: 'demote', pick: 1 }, onLeader: false, node: 1 },
+      { k: 'propose', node: 0, count: 4 },
+      { k: 'tick', n: 1 },
+      { k: 'isolate', node: 0 },
+      { k: 'faults', drop: 0.2, dup: 0.05, delay: 0, split: 0.3 },
+      { k: 'tick', n: 10 },
+      { k: 'isolate', node: 0 },
+      { k: 'partition', mask: 0 },
+      { k: 'healPartitions' },
+    ],
+  },
+];
+
+describe('raft on past counterexamples', () => {
+  it.each(COUNTEREXAMPLES)('$why', ({ cfg, ops }) => {
+    const { net } = runSchedule(cfg, ops);
+    expect(net.leaderId()).toBeDefined();
+  });
+});
+
 describe('raft under random schedules', () => {
   jest.setTimeout(300_000);
 

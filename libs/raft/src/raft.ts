@@ -658,6 +658,34 @@ export class Raft {
     return this.trk.tallyVotes().result;
   }
 
+  /**
+   * A vote rejection that also tells the candidate how much of its log we know
+   * to be committed: (index, logTerm) of min(our commit, its last index).
+   * Without it a voter that missed only the commit of a conf change (say, the
+   * one demoting the old leader) keeps counting a non-voter whose longer log
+   * refuses it, and no one can ever be elected.
+   */
+  private voteRejection(m: Message): Message {
+    const index = this.raftLog.committed < m.index ? this.raftLog.committed : m.index;
+    return makeMessage({
+      type: voteResponseType(m.type),
+      to: m.from,
+      term: this.term,
+      reject: true,
+      index,
+      logTerm: this.raftLog.termOrZero(index),
+    });
+  }
+
+  /** Commits what a rejecting voter reports as committed, where our log provably holds the same entries. */
+  private learnCommitFromRejection(m: Message): void {
+    if (m.index <= this.raftLog.committed || m.logTerm === 0n) return;
+    // Log Matching: the same term at the same index means the same prefix.
+    if (!this.raftLog.matchTerm(m.index, m.logTerm)) return;
+    this.logger.info(`${this.id} learned from ${m.from}'s vote rejection that index ${m.index} is committed`);
+    this.raftLog.commitTo(m.index);
+  }
+
   // ---------------------------------------------------------------- stepping
 
   /** Feeds one message into the state machine. Throws ProposalDroppedError for proposals that cannot be made. */
@@ -704,7 +732,7 @@ export class Raft {
         this.logger.info(
           `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] rejected ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
         );
-        this.send(makeMessage({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true }));
+        this.send(this.voteRejection(m));
       } else {
         this.logger.debug(
           `${this.id} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from} [term: ${m.term}]`,
@@ -740,12 +768,14 @@ export class Raft {
           this.logger.info(
             `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] rejected ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
           );
-          this.send(
-            makeMessage({ type: voteResponseType(m.type), to: m.from, term: this.term, reject: true }),
-          );
+          this.send(this.voteRejection(m));
         }
         return;
       }
+      case MessageType.VoteResp:
+      case MessageType.PreVoteResp:
+        if (m.reject) this.learnCommitFromRejection(m);
+        break;
       default:
         break;
     }

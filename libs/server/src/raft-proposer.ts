@@ -37,6 +37,9 @@ import { settleable } from './settleable';
 import { stateMachineImage } from './snapshot-image';
 import { StateMachine } from './state-machine';
 
+/** How long a member that applied its own removal keeps running before it stops (etcd: 1 s). */
+const REMOVED_MEMBER_LINGER_MS = 1000;
+
 export interface RaftProposerOptions {
   memberId: bigint;
   clusterId: bigint;
@@ -352,8 +355,10 @@ export class RaftProposer implements Proposer {
     this.confChanged = true;
     const self = this.opts.memberId;
     if (cc.type === ConfChangeType.RemoveNode) {
-      // Signalled after this batch is written: the member stops once its removal is recorded.
-      if (cc.nodeId === self) setImmediate(() => this.removal.resolve());
+      // Signalled a while after this batch is written, as etcd does (1 s): meanwhile Raft keeps
+      // running, so the others learn that the removal is committed (a survivor that did not would
+      // still count our vote) and a removed leader hands its leadership over.
+      if (cc.nodeId === self) setTimeout(() => this.removal.resolve(), REMOVED_MEMBER_LINGER_MS).unref();
       else this.transport?.removePeer(cc.nodeId);
     } else if (cc.nodeId !== self) {
       const m = this.opts.membership.get(cc.nodeId);
