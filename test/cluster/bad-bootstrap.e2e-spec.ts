@@ -2,23 +2,17 @@
 // whose --initial-cluster disagrees with the others', and a member started on a data directory
 // from another cluster. Neither joins; the others serve; no data crosses between the clusters.
 import { EtcdApi, connect, settle } from '../support/etcd-api';
-import { FAST_RAFT, MemberKind, MemberProcess, freePort, startMember } from '../support/members';
+import {
+  FAST_RAFT,
+  MemberKind,
+  MemberProcess,
+  initialClusterOf,
+  memberSpecs,
+  startMember,
+} from '../support/members';
 
 jest.setTimeout(120_000);
 
-interface Spec {
-  name: string;
-  ports: { client: number; peer: number };
-}
-
-async function specs(n: number): Promise<Spec[]> {
-  const out: Spec[] = [];
-  for (let i = 1; i <= n; i++)
-    out.push({ name: `m${i}`, ports: { client: await freePort(), peer: await freePort() } });
-  return out;
-}
-
-const clusterOf = (list: Spec[]) => list.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
 const bootstrap = (token: string) => [
   '--initial-cluster-state',
   'new',
@@ -43,16 +37,16 @@ describe.each<MemberKind>(['etcd', 'cairn'])('%s: bad bootstrap configuration', 
   });
 
   it('a member whose --initial-cluster lists another member set never joins; the other two serve', async () => {
-    const all = await specs(4);
+    const all = await memberSpecs(4);
     const [m1, m2, m3, m4] = all;
-    const good = clusterOf([m1, m2, m3]);
+    const good = initialClusterOf([m1, m2, m3]);
     const results = await Promise.allSettled([
       startMember(kind, { ...m1, initialCluster: good, extraArgs: bootstrap('t') }),
       startMember(kind, { ...m2, initialCluster: good, extraArgs: bootstrap('t') }),
       // m3 believes in a fourth member: its member and cluster ids differ from the others'.
       startMember(kind, {
         ...m3,
-        initialCluster: clusterOf([m1, m2, m3, m4]),
+        initialCluster: initialClusterOf([m1, m2, m3, m4]),
         extraArgs: bootstrap('t'),
         readyTimeoutMs: 10_000,
       }),
@@ -73,7 +67,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('%s: bad bootstrap configuration', 
   });
 
   it('a member started on the data directory of another cluster stays in that cluster, its data intact', async () => {
-    const [m1, m2, m3] = await specs(3);
+    const [m1, m2, m3] = await memberSpecs(3);
     // Cluster X: m3 alone, on the very peer URL cluster Y expects its m3 at.
     const x = await startMember(kind, { ...m3, extraArgs: bootstrap('cluster-x') });
     const xId = await withApi(x, async (api) => {
@@ -82,7 +76,7 @@ describe.each<MemberKind>(['etcd', 'cairn'])('%s: bad bootstrap configuration', 
     });
     await x.kill();
 
-    const y = clusterOf([m1, m2, m3]);
+    const y = initialClusterOf([m1, m2, m3]);
     const ys = await Promise.all(
       [m1, m2].map((s) => startMember(kind, { ...s, initialCluster: y, extraArgs: bootstrap('y') })),
     );

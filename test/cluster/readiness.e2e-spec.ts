@@ -4,7 +4,14 @@
 // both serve. (The window between a leader and the attributes' commit is too short to provoke
 // here: this checks the quorum requirement both imply.)
 import { etcdctl } from '../etcdctl/ctl';
-import { FAST_RAFT, MemberKind, MemberProcess, freePort, startMember } from '../support/members';
+import {
+  FAST_RAFT,
+  MemberKind,
+  MemberProcess,
+  initialClusterOf,
+  memberSpecs,
+  startMember,
+} from '../support/members';
 
 jest.setTimeout(120_000);
 
@@ -19,10 +26,8 @@ afterEach(async () => {
 
 describe.each<MemberKind>(['cairn', 'etcd'])('%s: a member of a new cluster', (kind) => {
   it('serves no client alone, and serves once a second member makes a quorum', async () => {
-    const specs: { name: string; ports: { client: number; peer: number } }[] = [];
-    for (const name of ['m1', 'm2', 'm3'])
-      specs.push({ name, ports: { client: await freePort(), peer: await freePort() } });
-    const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
+    const specs = await memberSpecs(3);
+    const initialCluster = initialClusterOf(specs);
     const start = (i: number, waitReady: boolean) =>
       startMember(kind, {
         name: specs[i].name,

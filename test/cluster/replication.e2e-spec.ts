@@ -2,7 +2,15 @@
 // replication, reads on followers, leader loss, restart and catch-up, etcdctl across endpoints.
 import { etcdctl } from '../etcdctl/ctl';
 import { EtcdApi, connect, settle } from '../support/etcd-api';
-import { FAST_RAFT, MemberProcess, freePort, startCluster, startMember } from '../support/members';
+import {
+  FAST_RAFT,
+  MemberProcess,
+  freePort,
+  initialClusterOf,
+  memberSpecs,
+  startCluster,
+  startMember,
+} from '../support/members';
 import { whileUnhealthy } from '../support/reconfig';
 
 jest.setTimeout(120_000);
@@ -323,13 +331,8 @@ describe('membership changes in a running cluster', () => {
 
 describe('a member started with another --initial-cluster-token', () => {
   it('belongs to another cluster: its peers refuse it, clearly, and the other two serve', async () => {
-    const specs = await Promise.all(
-      [1, 2, 3].map(async (i) => ({
-        name: `m${i}`,
-        ports: { client: await freePort(), peer: await freePort() },
-      })),
-    );
-    const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
+    const specs = await memberSpecs(3);
+    const initialCluster = initialClusterOf(specs);
     const start = (i: number, token: string, readyTimeoutMs?: number) =>
       startMember('cairn', {
         ...specs[i],

@@ -167,6 +167,25 @@ export interface ClusterOptions {
   network?: PeerNetwork;
 }
 
+/** A member to start: its name and the loopback ports it will use. */
+export interface MemberSpec {
+  name: string;
+  ports: { client: number; peer: number };
+}
+
+/** Members m1..mn, each with free client and peer ports. */
+export async function memberSpecs(n: number): Promise<MemberSpec[]> {
+  const specs: MemberSpec[] = [];
+  for (let i = 1; i <= n; i++)
+    specs.push({ name: `m${i}`, ports: { client: await freePort(), peer: await freePort() } });
+  return specs;
+}
+
+/** --initial-cluster listing `specs` on their loopback peer ports. */
+export function initialClusterOf(specs: MemberSpec[]): string {
+  return specs.map((s) => `${s.name}=http://127.0.0.1:${s.ports.peer}`).join(',');
+}
+
 /** Raft timing for test clusters: elections within a second or so. */
 export const FAST_RAFT = ['--heartbeat-interval', '50', '--election-timeout', '500'];
 
@@ -179,9 +198,7 @@ export async function startCluster(
   n: number,
   opts: ClusterOptions = {},
 ): Promise<MemberProcess[]> {
-  const specs: { name: string; ports: { client: number; peer: number } }[] = [];
-  for (let i = 1; i <= n; i++)
-    specs.push({ name: `m${i}`, ports: { client: await freePort(), peer: await freePort() } });
+  const specs = await memberSpecs(n);
   const net = opts.network;
   const peerUrlsOf = (name: string) => {
     const peer = net?.peers.get(name);

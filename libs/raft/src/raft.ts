@@ -659,22 +659,27 @@ export class Raft {
   }
 
   /**
-   * A vote rejection that also tells the candidate how much of its log we know
-   * to be committed: (index, logTerm) of min(our commit, its last index).
+   * Refuses a (pre-)vote, telling the candidate how much of its log we know to
+   * be committed: (index, logTerm) of min(our commit, its last index).
    * Without it a voter that missed only the commit of a conf change (say, the
    * one demoting the old leader) keeps counting a non-voter whose longer log
    * refuses it, and no one can ever be elected.
    */
-  private voteRejection(m: Message): Message {
+  private rejectVote(m: Message): void {
+    this.logger.info(
+      `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] rejected ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
+    );
     const index = this.raftLog.committed < m.index ? this.raftLog.committed : m.index;
-    return makeMessage({
-      type: voteResponseType(m.type),
-      to: m.from,
-      term: this.term,
-      reject: true,
-      index,
-      logTerm: this.raftLog.termOrZero(index),
-    });
+    this.send(
+      makeMessage({
+        type: voteResponseType(m.type),
+        to: m.from,
+        term: this.term,
+        reject: true,
+        index,
+        logTerm: this.raftLog.termOrZero(index),
+      }),
+    );
   }
 
   /** Commits what a rejecting voter reports as committed, where our log provably holds the same entries. */
@@ -729,10 +734,7 @@ export class Raft {
         // raised its term alone could never rejoin under check-quorum/pre-vote.
         this.send(makeMessage({ type: MessageType.AppResp, to: m.from }));
       } else if (m.type === MessageType.PreVote) {
-        this.logger.info(
-          `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] rejected ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-        );
-        this.send(this.voteRejection(m));
+        this.rejectVote(m);
       } else {
         this.logger.debug(
           `${this.id} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from} [term: ${m.term}]`,
@@ -765,10 +767,7 @@ export class Raft {
             this.vote = m.from;
           }
         } else {
-          this.logger.info(
-            `${this.id} [logterm: ${this.raftLog.lastTerm()}, index: ${this.raftLog.lastIndex()}, vote: ${this.vote}] rejected ${MessageType[m.type]} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-          );
-          this.send(this.voteRejection(m));
+          this.rejectVote(m);
         }
         return;
       }
