@@ -180,13 +180,18 @@ describe('permissions', () => {
   const KEYS = ['a', 'ab', 'b', 'c', 'ca', 'x'];
   const key = fc.constantFrom(...KEYS);
   const end = fc.constantFrom('', '\u0000', ...KEYS, 'b\u0000');
-  // Ranges whose end sorts before their key (in permissions or requests) are left out: etcd's
-  // interval tree skips subtrees for them, so its answer depends on the tree's shape. Cairn
-  // treats such a permission as granting nothing and such a request (which selects no key) as
-  // allowed where its first key is.
+  // Ranges whose end sorts before their key (in permissions or requests) are left out, and so
+  // are empty permissions (end equal to key): etcd's interval tree skips subtrees for them, so its
+  // answer depends on the tree's shape. An empty request [k, k) next to an empty permission
+  // [k, k) is refused or allowed by etcd depending on which role was granted first (checked
+  // against the etcd 3.4 binary). Cairn treats such a permission as granting nothing and such a
+  // request (which selects no key) as allowed where its first key is.
   const proper = <T extends { key: string; range_end: string }>(r: T) =>
     r.range_end === '' || r.range_end === '\u0000' || r.range_end >= r.key;
-  const permArb = fc.record({ permType: fc.integer({ min: 0, max: 2 }), key, range_end: end }).filter(proper);
+  const nonEmpty = <T extends { key: string; range_end: string }>(r: T) => r.range_end !== r.key;
+  const permArb = fc
+    .record({ permType: fc.integer({ min: 0, max: 2 }), key, range_end: end })
+    .filter((p) => proper(p) && nonEmpty(p));
   const rangeArb = fc.record({ key, range_end: end }).filter(proper);
   const opArb = fc.oneof(
     fc.record({ range: rangeArb }),
