@@ -2,6 +2,7 @@
 // proxy on the peer links (test/support/fault-proxy.ts). The same scenarios run on etcd 3.4 and
 // on Cairn: an isolated member refuses what needs a quorum with etcd's errors, the majority goes
 // on, and after the heal the member rejoins without disrupting the leader (pre-vote) and catches up.
+// A member removed while cut off from the leader still learns of its removal, and stops.
 import { EtcdApi, connect, settle } from '../support/etcd-api';
 import { PeerNetwork } from '../support/fault-proxy';
 import { FAST_RAFT, MemberKind, MemberProcess, startCluster } from '../support/members';
@@ -179,5 +180,46 @@ describe.each<MemberKind>(['etcd', 'cairn'])('%s: partitions of a 3-member clust
     net.heal();
     expect(await eventually(deaf, 'p/one-way', '1')).toBe('1');
     expect(await agreedLeader(nodes)).toBe(leaderId);
+  });
+});
+
+describe.each<MemberKind>(['etcd', 'cairn'])('%s: a member removed while cut off from the leader', (kind) => {
+  let net: PeerNetwork;
+  let nodes: Node[] = [];
+
+  afterAll(async () => {
+    for (const n of nodes) n.api.close();
+    await Promise.all(nodes.map((n) => n.member.stop()));
+    await net?.close();
+  });
+
+  it('never hears that its removal committed from the leader, is told by the member it still reaches, and exits 0', async () => {
+    net = await PeerNetwork.create(['m1', 'm2', 'm3']);
+    const extraArgs = kind === 'etcd' ? [...FAST_RAFT, '--pre-vote'] : FAST_RAFT;
+    const members = await startCluster(kind, 3, { extraArgs, network: net });
+    nodes = members.map((member, i) => ({ name: `m${i + 1}`, member, api: connect(member.endpoint) }));
+    const leaderId = await agreedLeader(nodes);
+    const ids = await Promise.all(nodes.map(async (n) => (await status(n)).id));
+    const leader = nodes[ids.indexOf(leaderId)];
+    const [removed, other] = nodes.filter((n) => n !== leader);
+    // Strict reconfiguration counts members connected for etcd's health interval (5 s).
+    await sleep(6000);
+    net.cut(leader.name, removed.name);
+    net.cut(removed.name, leader.name);
+    // It pre-votes, so its stream to the other member is open (its pre-votes refused) before the removal:
+    // the removal must reach it on that stream, not only on a new one.
+    await sleep(4 * ELECTION_MS);
+    // Through the member still connected to everyone, so the strict check counts all three.
+    await other.api.cluster.MemberRemove({ ID: ids[nodes.indexOf(removed)] });
+    const exit = await new Promise<number | null | 'running'>((ok) => {
+      const child = removed.member.child;
+      if (child.exitCode !== null) return ok(child.exitCode);
+      const timer = setTimeout(() => ok('running'), 60_000);
+      child.once('exit', (code) => (clearTimeout(timer), ok(code)));
+    });
+    expect(exit).toBe(0);
+    expect(removed.member.log()).toContain('the member has been permanently removed from the cluster');
+    expect((await put(other, 'p/after-remove', 'ok')).error).toBeUndefined();
+    expect(await get(leader, 'p/after-remove')).toBe('ok');
   });
 });

@@ -9,6 +9,7 @@ class Recorder implements PeerTransportSink {
   received: Message[] = [];
   unreachable: bigint[] = [];
   snapshots: [bigint, SnapshotStatus][] = [];
+  removedCalls = 0;
   private waiting: { n: number; ok: () => void }[] = [];
   deliver(messages: Message[]): void {
     this.received.push(...messages);
@@ -19,6 +20,9 @@ class Recorder implements PeerTransportSink {
   }
   reportSnapshot(id: bigint, status: SnapshotStatus): void {
     this.snapshots.push([id, status]);
+  }
+  removed(): void {
+    this.removedCalls++;
   }
   until(n: number): Promise<void> {
     if (this.received.length >= n) return Promise.resolve();
@@ -41,7 +45,7 @@ const loopback = [{ host: '127.0.0.1', port: 0 }];
 const url = (t: PeerTransport) => [`http://127.0.0.1:${t.ports[0]}`];
 const started: PeerTransport[] = [];
 
-async function pair(clusterOfB = CLUSTER) {
+async function pair(clusterOfB = CLUSTER, isRemovedByA?: (id: bigint) => boolean) {
   const sinkA = new Recorder();
   const sinkB = new Recorder();
   const a = await PeerTransport.start({
@@ -50,6 +54,7 @@ async function pair(clusterOfB = CLUSTER) {
     listen: loopback,
     peers: new Map(),
     sink: sinkA,
+    isRemoved: isRemovedByA,
   });
   const b = await PeerTransport.start({
     memberId: B,
@@ -90,6 +95,18 @@ describe('PeerTransport', () => {
       await new Promise((ok) => setTimeout(ok, 20));
     expect(sinkB.unreachable).toContain(A);
     expect(sinkA.received).toHaveLength(0);
+  });
+
+  it('tells a member removed while its stream is open, at its next message, and delivers nothing more', async () => {
+    let removed = false;
+    const { b, sinkA, sinkB } = await pair(CLUSTER, (id) => removed && id === B);
+    b.send([msg(B, A, 1n)]);
+    await sinkA.until(1);
+    removed = true;
+    b.send([msg(B, A, 2n)]);
+    for (let i = 0; i < 100 && sinkB.removedCalls === 0; i++) await new Promise((ok) => setTimeout(ok, 20));
+    expect(sinkB.removedCalls).toBe(1);
+    expect(sinkA.received.map((m) => m.index)).toEqual([1n]);
   });
 
   it('reports a peer that does not listen as unreachable and drops while it is down', async () => {

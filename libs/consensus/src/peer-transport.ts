@@ -247,10 +247,19 @@ export class PeerTransport {
     const refused = this.refusal(call.metadata);
     if (refused) return cb(refused);
     const me = this.opts.memberId;
+    const from = decimalId(String(call.metadata.get(MEMBER_ID_HEADER)[0] ?? '0'));
     // The peer is up: a link to it waiting out a backoff reconnects now.
-    this.links.get(BigInt(String(call.metadata.get(MEMBER_ID_HEADER)[0] ?? '0')))?.wake();
+    this.links.get(from)?.wake();
+    let ended = false;
     call.on('data', (batch: Uint8Array[]) => {
-      if (this.stopped) return;
+      if (this.stopped || ended) return;
+      // Removed while its stream was open: the peer may never hear that its removal committed
+      // (the leader stops replicating to it), so the refusal is what tells it to stop.
+      if (this.opts.isRemoved?.(from)) {
+        ended = true;
+        this.logger.warn('closed the stream of a removed member', { peer: from.toString(16) });
+        return cb({ code: grpc.status.PERMISSION_DENIED, details: MEMBER_REMOVED });
+      }
       const messages: Message[] = [];
       for (const raw of batch) {
         const m = decodeMessage(raw);
@@ -259,7 +268,7 @@ export class PeerTransport {
       }
       if (messages.length > 0) this.opts.sink.deliver(messages);
     });
-    call.on('end', () => cb(null, {}));
+    call.on('end', () => ended || cb(null, {}));
     call.on('error', () => undefined);
   }
 
