@@ -83,6 +83,32 @@ const txnArb = (depth: number) =>
     failure: fc.array(opArb(depth), { maxLength: 3 }),
   });
 
+/** Every op of a txn, nested txns included. */
+function opsOf(txn: { success: Op[]; failure: Op[] }): Op[] {
+  return [...txn.success, ...txn.failure].flatMap((op) =>
+    'request_txn' in op ? [op, ...opsOf(op.request_txn as { success: Op[]; failure: Op[] })] : [op],
+  );
+}
+
+/**
+ * etcd 3.4 panics (the member exits) applying a txn whose put keeps the value or lease of a key
+ * that a from-key delete earlier in the same txn removed: its duplicate-key check skips from-key
+ * ranges. Such txns are left out here and checked on both alone
+ * (test/kv/txn-ignore-after-delete.e2e-spec.ts).
+ */
+function crashesEtcd(txn: { success: Op[]; failure: Op[] }): boolean {
+  const ops = opsOf(txn);
+  const fromKeyDelete = ops.some((op) => {
+    const del = (op as { request_delete_range?: { range_end?: Buffer } }).request_delete_range;
+    return del?.range_end?.length === 1 && del.range_end[0] === 0;
+  });
+  const keeps = ops.some((op) => {
+    const put = (op as { request_put?: { ignore_value: boolean; ignore_lease: boolean } }).request_put;
+    return put !== undefined && (put.ignore_value || put.ignore_lease);
+  });
+  return fromKeyDelete && keeps;
+}
+
 type Step =
   | { kind: 'range'; req: any }
   | { kind: 'put' | 'delete' | 'txn'; req: object }
@@ -91,7 +117,12 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: putArb.map((req) => ({ kind: 'put' as const, req })) },
   { weight: 4, arbitrary: rangeArb.map((req) => ({ kind: 'range' as const, req })) },
   { weight: 2, arbitrary: deleteArb.map((req) => ({ kind: 'delete' as const, req })) },
-  { weight: 3, arbitrary: txnArb(1).map((req) => ({ kind: 'txn' as const, req })) },
+  {
+    weight: 3,
+    arbitrary: txnArb(1)
+      .filter((t) => !crashesEtcd(t))
+      .map((req) => ({ kind: 'txn' as const, req })),
+  },
   {
     weight: 1,
     arbitrary: fc
@@ -181,7 +212,8 @@ describe('Cairn answers KV requests exactly as etcd 3.4 does', () => {
       {
         numRuns: Number(process.env.DIFF_RUNS ?? 60),
         endOnFailure: true,
-        seed: process.env.DIFF_SEED ? Number(process.env.DIFF_SEED) : undefined,
+        // Otherwise the fixed seed of npm test (test/support/fast-check-seed.ts).
+        ...(process.env.DIFF_SEED ? { seed: Number(process.env.DIFF_SEED) } : {}),
       },
     );
   });
