@@ -189,17 +189,24 @@ describe('RaftDriver (a cluster of one)', () => {
     expect((await sm.all()).length).toBe(460);
   });
 
-  it('readIndex resolves only after the writes proposed before it are applied', async () => {
+  it('readIndex covers every write applied before the read, and resolves once its index is applied', async () => {
     const d = await open();
     for (let round = 0; round < 5; round++) {
-      const before = sm.seen.length;
+      const acked = sm.seen.length + 100;
       for (let i = 0; i < 100; i++) void d.propose(Buffer.from(`r${round}.${i}`));
-      const reads = Array.from({ length: 20 }, () => d.readIndex());
-      const indexes = await Promise.all(reads);
-      expect(sm.seen.length).toBe(before + 100);
+      await appliedCount(acked);
+      const ackedIndex = d.appliedIndex;
+      // Reads issued together with more writes: they need not see those, but must see the acked ones.
+      for (let i = 0; i < 100; i++) void d.propose(Buffer.from(`r${round}.late${i}`));
+      const reads = Array.from({ length: 20 }, () =>
+        d.readIndex().then((index) => ({ index, applied: d.appliedIndex })),
+      );
+      const answers = await Promise.all(reads);
       // One read-index round served the whole turn.
-      expect(new Set(indexes).size).toBe(1);
-      expect(d.appliedIndex).toBeGreaterThanOrEqual(indexes[0]);
+      expect(new Set(answers.map((a) => a.index)).size).toBe(1);
+      expect(answers[0].index).toBeGreaterThanOrEqual(ackedIndex);
+      for (const a of answers) expect(a.applied).toBeGreaterThanOrEqual(a.index);
+      await appliedCount(acked + 100);
     }
   });
 
