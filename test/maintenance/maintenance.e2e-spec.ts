@@ -128,7 +128,10 @@ describe('etcdctl alarm, defrag and --quota-backend-bytes', () => {
       etcdctl(etcd.endpoint, ['del', 'k', '--prefix']),
     ]);
     expect([dc.code, dc.stdout]).toEqual([0, `${fitCairn}\n`]);
-    expect([de.code, de.stdout]).toEqual([0, `${fitEtcd}\n`]);
+    // etcd checks the quota again when it applies a put, against a size it updates every 100 ms:
+    // the put that crossed the quota may have been applied and still answered NOSPACE.
+    expect(de.code).toBe(0);
+    expect([`${fitEtcd}\n`, `${fitEtcd + 1}\n`]).toContain(de.stdout);
     await both(['put', 'z', '1']);
 
     const [rc, re] = await Promise.all([revisionOf(cairn), revisionOf(etcd)]);
