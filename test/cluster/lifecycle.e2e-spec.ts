@@ -6,13 +6,20 @@ import { ChildProcess } from 'node:child_process';
 import { etcdctl } from '../etcdctl/ctl';
 import { connect } from '../support/etcd-api';
 import { whileUnhealthy } from '../support/reconfig';
-import { FAST_RAFT, MemberKind, MemberProcess, freePort, startCluster } from '../support/members';
+import {
+  FAST_RAFT,
+  MEMBER_REMOVED_MESSAGE as REMOVED,
+  MemberKind,
+  MemberProcess,
+  exitStatus,
+  freePort,
+  startCluster,
+} from '../support/members';
 
 jest.setTimeout(180_000);
 
 /** etcd's health interval: membership changes wait for members connected this long. */
 const HEALTH_INTERVAL_MS = 5000;
-const REMOVED = 'the member has been permanently removed from the cluster';
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
@@ -44,15 +51,6 @@ async function cluster(kind: MemberKind, extraArgs: string[] = [], size = 3): Pr
       }
     }),
   );
-}
-
-/** The process's exit status once it exits ('running' if it has not within `timeoutMs`). */
-function exitStatus(child: ChildProcess, timeoutMs = 60_000): Promise<number | null | 'running'> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((ok) => {
-    const timer = setTimeout(() => ok('running'), timeoutMs);
-    child.once('exit', (code) => (clearTimeout(timer), ok(code)));
-  });
 }
 
 /** Starts `m` again from its data directory; it must exit without serving. Its status and output. */

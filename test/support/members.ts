@@ -239,3 +239,15 @@ export async function allStarted(starts: Promise<MemberProcess>[]): Promise<Memb
   }
   return members;
 }
+
+/** What a removed member logs as it stops, etcd's words (Cairn's are the same). */
+export const MEMBER_REMOVED_MESSAGE = 'the member has been permanently removed from the cluster';
+
+/** The process's exit status once it exits ('running' if it has not within `timeoutMs`). */
+export function exitStatus(child: ChildProcess, timeoutMs = 60_000): Promise<number | null | 'running'> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((ok) => {
+    const timer = setTimeout(() => ok('running'), timeoutMs);
+    child.once('exit', (code) => (clearTimeout(timer), ok(code)));
+  });
+}

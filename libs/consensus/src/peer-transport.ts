@@ -79,6 +79,10 @@ export class PeerCallError extends Error {
 const silent: ConsensusLogger = { info() {}, warn() {}, error() {} };
 /** What a removed member is told when it calls a member of the cluster (etcd's wording). */
 export const MEMBER_REMOVED = 'the member has been permanently removed from the cluster';
+const REMOVED_REFUSAL: Partial<grpc.StatusObject> = {
+  code: grpc.status.PERMISSION_DENIED,
+  details: MEMBER_REMOVED,
+};
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
 /** A stream that lived this long was healthy: its successor starts with the shortest backoff. */
@@ -238,7 +242,7 @@ export class PeerTransport {
     }
     if (this.opts.isRemoved?.(decimalId(from))) {
       this.logger.warn('rejected a call from a removed member', { peer: hex(from) });
-      return { code: grpc.status.PERMISSION_DENIED, details: MEMBER_REMOVED };
+      return REMOVED_REFUSAL;
     }
     return undefined;
   }
@@ -258,7 +262,7 @@ export class PeerTransport {
       if (this.opts.isRemoved?.(from)) {
         ended = true;
         this.logger.warn('closed the stream of a removed member', { peer: from.toString(16) });
-        return cb({ code: grpc.status.PERMISSION_DENIED, details: MEMBER_REMOVED });
+        return cb(REMOVED_REFUSAL);
       }
       const messages: Message[] = [];
       for (const raw of batch) {
