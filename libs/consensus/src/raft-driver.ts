@@ -187,6 +187,7 @@ export class RaftDriver {
     if (this.applied > hardState.commit) {
       throw new Error(`applied index ${this.applied} is past the raft commit index ${hardState.commit}`);
     }
+    log.trimMirror(this.applied);
     // As etcd: heartbeats every tick, the election timeout is a whole number of heartbeats.
     this.node = new RaftNode({
       id: opts.id,
@@ -581,6 +582,7 @@ export class RaftDriver {
     this.applied = entries[entries.length - 1].index;
     this.serveReads();
     // The store holds everything applied: the log before it is only needed by slow followers.
+    this.log.trimMirror(this.applied);
     const keep = this.hasPeers ? this.catchUpEntries : 0n;
     if (this.applied - this.log.firstIndex() + 1n >= this.snapshotEntries + keep) {
       this.log.compact(this.applied - keep, this.confState);

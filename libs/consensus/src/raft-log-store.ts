@@ -1,4 +1,5 @@
 import {
+  CompactedError,
   ConfState,
   EMPTY_BYTES,
   Entry,
@@ -8,6 +9,7 @@ import {
   NONE,
   Snapshot,
   Storage,
+  UnavailableError,
   bootstrapStorage,
   ConfChangeType,
   decodeConfState,
@@ -18,6 +20,7 @@ import {
   encodeHardState,
   encodeSnapshotMetadata,
   emptyConfState,
+  entrySize,
   isEmptyHardState,
 } from '../../raft/src';
 import { Engine, EngineOp, metaKey } from '../../storage/src';
@@ -69,11 +72,21 @@ export interface PersistRequest {
 }
 
 /**
- * libs/raft's synchronous Storage over RocksDB: an in-memory mirror (MemoryStorage) serves the
- * node's reads, and every change is written through to the engine. The mirror is updated only
- * after the write is issued, so what the node reads is never ahead of what is on disk.
+ * Applied entries the in-memory mirror keeps: enough for followers that are a little behind.
+ * Older entries stay on disk until the next log truncation and are read from there.
+ */
+export const MIRRORED_APPLIED_ENTRIES = 1024;
+
+/**
+ * libs/raft's synchronous Storage over RocksDB: an in-memory mirror (MemoryStorage) of the log's
+ * tail serves the node's reads, and every change is written through to the engine. The mirror
+ * is updated only after the write is issued, so what the node reads is never ahead of what is
+ * on disk. It keeps the unapplied entries and the last MIRRORED_APPLIED_ENTRIES applied ones:
+ * the log on disk runs back to the last truncation (up to --snapshot-count entries), and
+ * holding all of that on the heap made every garbage collection walk it.
  */
 export class RaftLogStore implements Storage {
+  /** The log's tail; its first index may be past the log's (see `trimMirror`). */
   private readonly mem = new MemoryStorage();
   /** The recorded configuration at the applied index, newer than the snapshot's. */
   private appliedConf: ConfState | undefined;
@@ -154,16 +167,35 @@ export class RaftLogStore implements Storage {
     return { type: 'put', key: CONF_STATE_KEY, value: buf(encodeConfState(confState)) };
   }
   entries(lo: bigint, hi: bigint, maxSize: number): Entry[] {
-    return this.mem.entries(lo, hi, maxSize);
+    const mirrored = this.mem.firstIndex();
+    if (lo >= mirrored) return this.mem.entries(lo, hi, maxSize);
+    if (lo < this.firstIndex()) throw new CompactedError();
+    if (hi > this.lastIndex() + 1n) throw new UnavailableError();
+    const fromDisk = this.readEntries(lo, hi < mirrored ? hi : mirrored, maxSize);
+    const last = fromDisk.length > 0 ? fromDisk[fromDisk.length - 1].index : lo - 1n;
+    if (last + 1n < mirrored || hi <= mirrored) return fromDisk;
+    // The size limit was not reached below the mirror: go on in it.
+    let size = 0;
+    for (const e of fromDisk) size += entrySize(e);
+    for (const e of this.mem.entries(mirrored, hi, Number.MAX_SAFE_INTEGER)) {
+      size += entrySize(e);
+      if (size > maxSize) break;
+      fromDisk.push(e);
+    }
+    return fromDisk;
   }
   term(i: bigint): bigint {
-    return this.mem.term(i);
+    if (i >= this.mem.firstIndex() - 1n) return this.mem.term(i);
+    const snap = this.mem.snapshot().metadata;
+    if (i === snap.index) return snap.term;
+    if (i < snap.index) throw new CompactedError();
+    return this.readEntries(i, i + 1n, 0)[0].term;
   }
   lastIndex(): bigint {
     return this.mem.lastIndex();
   }
   firstIndex(): bigint {
-    return this.mem.firstIndex();
+    return this.mem.snapshot().metadata.index + 1n;
   }
   snapshot(): Snapshot {
     return this.mem.snapshot();
@@ -249,12 +281,47 @@ export class RaftLogStore implements Storage {
    */
   compact(index: bigint, confState?: ConfState): void {
     if (index <= this.mem.snapshot().metadata.index) return;
-    const snap = this.mem.createSnapshot(index, confState, EMPTY_BYTES);
-    this.engine.write([
-      { type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(snap.metadata)) },
-    ]);
-    this.mem.compact(index);
+    const metadata = {
+      index,
+      term: this.term(index),
+      confState: confState ?? this.mem.snapshot().metadata.confState,
+    };
+    this.engine.write([{ type: 'put', key: SNAPSHOT_KEY, value: buf(encodeSnapshotMetadata(metadata)) }]);
+    this.mem.recordSnapshot(metadata);
+    if (index >= this.mem.firstIndex()) this.mem.compact(index);
     this.engine.deleteRange(entryKey(0n), entryKey(index + 1n));
+  }
+
+  /**
+   * Drops from the mirror the entries more than MIRRORED_APPLIED_ENTRIES behind `applied` (they
+   * stay on disk). Done in steps of that many, so the mirror is not copied at every apply.
+   */
+  trimMirror(applied: bigint): void {
+    const keepFrom = applied - BigInt(MIRRORED_APPLIED_ENTRIES) + 1n;
+    if (keepFrom - this.mem.firstIndex() < BigInt(MIRRORED_APPLIED_ENTRIES)) return;
+    this.mem.compact(keepFrom - 1n);
+  }
+
+  /** Entries [lo, hi) from disk: at least one, then while their total size stays within maxSize. */
+  private readEntries(lo: bigint, hi: bigint, maxSize: number): Entry[] {
+    const out: Entry[] = [];
+    let size = 0;
+    for (let from = lo; from < hi;) {
+      const to = hi - from > 64n ? from + 64n : hi;
+      const keys: Buffer[] = [];
+      for (let i = from; i < to; i++) keys.push(entryKey(i));
+      const values = this.engine.getMany(keys);
+      for (let k = 0; k < values.length; k++) {
+        const value = values[k];
+        if (!value) throw new Error(`raft log entry ${from + BigInt(k)} is missing on disk`);
+        const e = decodeLogEntry(keys[k], value);
+        size += entrySize(e);
+        if (out.length > 0 && size > maxSize) return out;
+        out.push(e);
+      }
+      from = to;
+    }
+    return out;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   EntryType,
   HardState,
   Snapshot,
+  SnapshotMetadata,
   EMPTY_BYTES,
   emptyConfState,
   emptyHardState,
@@ -127,6 +128,18 @@ export class MemoryStorage implements Storage {
       },
     };
     return this.snap;
+  }
+
+  /**
+   * Records a snapshot's metadata and nothing else, for a mirror of a longer log whose entries
+   * may already start past it (createSnapshot needs the entry at the index).
+   */
+  recordSnapshot(metadata: SnapshotMetadata): void {
+    if (metadata.index <= this.snap.metadata.index) throw new SnapshotOutOfDateError();
+    this.snap = {
+      data: EMPTY_BYTES,
+      metadata: { ...metadata, confState: cloneConfState(metadata.confState) },
+    };
   }
 
   /** Discards every entry up to and including compactIndex. */

@@ -67,6 +67,8 @@ export interface RaftProposerOptions {
 
 interface Waiter {
   request: InternalRequest;
+  /** Its entry's payload, the key in `local`. */
+  data: Uint8Array;
   resolve: (r: ApplyResult) => void;
   reject: (e: unknown) => void;
   /** When it times out, on the proposer's coarse clock. */
@@ -94,7 +96,9 @@ export class RaftProposer implements Proposer {
   private readonly byId = new Map<string, Waiter>();
   /**
    * The same, by their entry's payload: a leader's log hands back the very bytes it was given,
-   * so the apply step finds the waiter, and the request as proposed, without decoding.
+   * so the apply step finds the waiter, and the request as proposed, without decoding. Weak,
+   * and emptied as waiters settle: the in-memory Raft log keeps each payload until the log is
+   * truncated (up to --snapshot-count entries), and a settled waiter must not live as long.
    */
   private readonly local = new WeakMap<Uint8Array, Waiter>();
   // The next id's 32-bit halves (a Long for protobufjs: a decimal string costs a parse).
@@ -259,7 +263,7 @@ export class RaftProposer implements Proposer {
     const data = encodeInternalRequest(full);
     if (data.length > this.opts.maxRequestBytes) return Promise.reject(Errors.requestTooLarge());
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { request: full, resolve, reject, deadline: this.clock + this.timeoutMs };
+      const waiter: Waiter = { request: full, data, resolve, reject, deadline: this.clock + this.timeoutMs };
       this.waiters.add(waiter);
       this.local.set(data, waiter);
       if (this.driver.hasPeers) {
@@ -279,6 +283,7 @@ export class RaftProposer implements Proposer {
   /** Removes a pending waiter; false if it was already settled. */
   private forget(waiter: Waiter): boolean {
     if (waiter.key !== undefined) this.byId.delete(waiter.key);
+    this.local.delete(waiter.data);
     return this.waiters.delete(waiter);
   }
 
@@ -459,7 +464,10 @@ export class RaftProposer implements Proposer {
   }
 
   private failWaiters(): void {
-    for (const w of this.waiters) w.reject(Errors.stopped());
+    for (const w of this.waiters) {
+      this.local.delete(w.data);
+      w.reject(Errors.stopped());
+    }
     this.waiters.clear();
     this.byId.clear();
     for (const w of this.confWaiters.values()) w.reject(Errors.stopped());
