@@ -19,6 +19,7 @@ import {
   prefillArgs,
   SideResult,
   System,
+  warmupArgs,
 } from './src/comparison';
 import { trackChild } from './src/processes';
 import { findRepoRoot } from './src/proto';
@@ -85,6 +86,15 @@ async function start(system: System, o: CompareOptions, root: string): Promise<R
   return cluster;
 }
 
+/** Sends every workload to a system once, untimed (see --warmup). */
+async function warmUp(system: System, o: CompareOptions, cluster: RunningCluster): Promise<void> {
+  if (o.warmup === 0) return;
+  for (const w of o.workloads) {
+    log(`${system}: warming up with ${o.warmup} requests of ${w}`);
+    await runBenchProcess(warmupArgs(w, o.load, o.warmup, cluster.endpoints));
+  }
+}
+
 /** One workload against one system, with the server CPU it cost. */
 async function runOne(
   system: System,
@@ -121,6 +131,7 @@ async function main(): Promise<void> {
     for (const system of o.systems) {
       const cluster = await start(system, o, root);
       try {
+        await warmUp(system, o, cluster);
         for (let round = 0; round < o.rounds; round++)
           for (const w of o.workloads) record(w, system, await runOne(system, w, o, cluster));
       } finally {
@@ -133,6 +144,7 @@ async function main(): Promise<void> {
     const clusters = new Map<System, RunningCluster>();
     try {
       for (const system of o.systems) clusters.set(system, await start(system, o, root));
+      for (const system of o.systems) await warmUp(system, o, clusters.get(system)!);
       for (let round = 0; round < o.rounds; round++)
         for (const w of o.workloads)
           for (const system of round % 2 ? [...o.systems].reverse() : o.systems)

@@ -7,6 +7,7 @@ import {
   needsPrefill,
   parseCompareArgs,
   prefillArgs,
+  warmupArgs,
 } from './comparison';
 import { parseBenchArgs } from './options';
 import { BenchResult } from './result';
@@ -23,6 +24,7 @@ describe('parseCompareArgs', () => {
     expect(o.load.clients).toBe(200);
     expect(o.quotaBackendBytes).toBeGreaterThanOrEqual(8 * 1024 ** 3);
     expect(o.rounds).toBe(1);
+    expect(o.warmup).toBe(10000);
     expect(o.oneAtATime).toBe(false);
   });
 
@@ -55,6 +57,16 @@ describe('parseCompareArgs', () => {
     expect(() => parseCompareArgs(['--systems', 'zk'])).toThrow(/unknown system "zk"/);
     expect(() => parseCompareArgs(['--cluster-size', '2'])).toThrow(/Invalid values/);
     expect(() => parseCompareArgs(['--rounds', '0'])).toThrow(/--rounds/);
+    expect(() => parseCompareArgs(['--warmup', '-1'])).toThrow(/--warmup/);
+    expect(() => parseCompareArgs(['--warmup', '2.5'])).toThrow(/--warmup/);
+  });
+});
+
+describe('warmupArgs', () => {
+  it('sends the workload as the rounds do, for a fixed number of requests', () => {
+    const load = parseCompareArgs(['--duration', '30', '--clients', '9', '--warmup', '500']).load;
+    const back = parseBenchArgs(warmupArgs('range-serializable', load, 500, ['127.0.0.1:1']));
+    expect(back).toMatchObject({ workload: 'range', consistency: 's', clients: 9, duration: 0, total: 500 });
   });
 });
 

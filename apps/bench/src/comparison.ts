@@ -32,6 +32,8 @@ export interface CompareOptions {
   quotaBackendBytes: number;
   /** Runs per workload and system; the median-throughput run is reported. */
   rounds: number;
+  /** Requests of each workload sent to each system, untimed, before the first round. */
+  warmup: number;
   /** Run the systems one after the other instead of side by side. */
   oneAtATime: boolean;
   /** Turn auth on in both systems and run as a non-root user (see auth.ts). */
@@ -64,6 +66,13 @@ export function parseCompareArgs(args: string[]): CompareOptions {
       default: 1,
       describe: 'runs per workload and system; the median is reported',
     })
+    .option('warmup', {
+      type: 'number',
+      default: 10000,
+      describe:
+        'requests of each workload sent to each system, untimed, before the first round (0: none); ' +
+        "a JIT-compiled server otherwise pays its compilation inside the first workload's timing",
+    })
     .option('auth', {
       type: 'boolean',
       default: false,
@@ -78,6 +87,8 @@ export function parseCompareArgs(args: string[]): CompareOptions {
     .parseSync();
   if (!Number.isInteger(argv.rounds) || (argv.rounds as number) < 1)
     throw new Error('--rounds must be a positive integer');
+  if (!Number.isInteger(argv.warmup) || (argv.warmup as number) < 0)
+    throw new Error('--warmup must be a whole number of requests');
   const workloads = String(argv.workloads)
     .split(',')
     .map((w) => w.trim())
@@ -107,6 +118,7 @@ export function parseCompareArgs(args: string[]): CompareOptions {
     cairnArgs: words(argv['cairn-args']),
     quotaBackendBytes: argv['quota-backend-bytes'] as number,
     rounds: argv.rounds as number,
+    warmup: argv.warmup as number,
     oneAtATime: argv['one-at-a-time'] as boolean,
     auth: argv.auth as boolean,
   };
@@ -120,6 +132,11 @@ export function needsPrefill(workloads: string[], o: BenchOptions): boolean {
 /** The bench run that writes every key of the key space once, in order. */
 export function prefillArgs(o: BenchOptions, endpoints: string[]): string[] {
   return benchArgsFor('put', { ...o, sequentialKeys: true, duration: 0, total: o.keySpaceSize }, endpoints);
+}
+
+/** The untimed run of `workload` before the first round: `warmup` requests, however the rounds are sized. */
+export function warmupArgs(workload: string, o: BenchOptions, warmup: number, endpoints: string[]): string[] {
+  return benchArgsFor(workload, { ...o, duration: 0, total: warmup }, endpoints);
 }
 
 /**

@@ -11,11 +11,12 @@ export const META_PREFIX = 0x6d; // 'm'
 
 export function revKey(main: number, sub: number): Buffer {
   const buf = Buffer.allocUnsafe(17);
+  // Each 8-byte big-endian half as two 32-bit words (ToUint32 keeps the low word).
   buf[0] = REV_PREFIX;
-  buf.writeUIntBE(0, 1, 2);
-  buf.writeUIntBE(main, 3, 6);
-  buf.writeUIntBE(0, 9, 2);
-  buf.writeUIntBE(sub, 11, 6);
+  buf.writeUInt32BE(Math.floor(main / 0x100000000), 1);
+  buf.writeUInt32BE(main >>> 0, 5);
+  buf.writeUInt32BE(Math.floor(sub / 0x100000000), 9);
+  buf.writeUInt32BE(sub >>> 0, 13);
   return buf;
 }
 

@@ -13,7 +13,7 @@ import {
   revKeyLowerBound,
 } from './encoding';
 import { MvccError } from './errors';
-import { IndexedRevision, KeyIndex, KeyRange, keyBuffer, keyString } from './key-index';
+import { IndexedRevision, KeyHistory, KeyIndex, KeyRange, keyBuffer, keyString, liveAt } from './key-index';
 import {
   Compare,
   CompareResult,
@@ -89,7 +89,8 @@ export class MvccStore {
   // etcd's store starts at revision 1 (so the first write is revision 2) and uncompacted (-1).
   private currentRev = 1;
   private compactRev = -1;
-  private readonly pendingRecords = new Map<string, StoredRecord>();
+  /** Values written in the open batch, by their index entry: reads inside the batch find them here. */
+  private readonly pendingValues = new Map<IndexedRevision, Buffer>();
   private pendingOps: EngineOp[] = [];
   private pendingEvents: MvccEvent[] = [];
   private compactor: Compactor;
@@ -122,7 +123,7 @@ export class MvccStore {
     this.currentRev = 1;
     this.compactRev = -1;
     this.recordBytes = 0;
-    this.pendingRecords.clear();
+    this.pendingValues.clear();
     this.pendingOps = [];
     this.pendingEvents = [];
     await this.rebuild();
@@ -288,7 +289,7 @@ export class MvccStore {
     const events = this.pendingEvents;
     this.pendingOps = [];
     this.pendingEvents = [];
-    this.pendingRecords.clear();
+    this.pendingValues.clear();
     return { events };
   }
 
@@ -367,8 +368,8 @@ export class MvccStore {
     if (keysOnly) return kvs;
     const missing: number[] = [];
     entries.forEach(([, e], i) => {
-      const pending = this.pendingRecords.get(recordId(e.main, e.sub));
-      if (pending) kvs[i].value = pending.value;
+      const pending = this.pendingValues.get(e);
+      if (pending) kvs[i].value = pending;
       else missing.push(i);
     });
     const values = this.engine.getMany(missing.map((i) => revKey(entries[i][1].main, entries[i][1].sub)));
@@ -385,45 +386,80 @@ export class MvccStore {
     return this.readKeyValues([[key, entry]], false)[0];
   }
 
-  private writeRecord(tx: WriteTxn, key: Buffer, record: Omit<StoredRecord, 'key'>): IndexedRevision {
+  /**
+   * Writes a revision of `key` (as `keyStr` in the index) into the open batch. `history` is the
+   * key's history in the index when the caller already looked it up (saves a second lookup).
+   */
+  private writeRecord(
+    tx: WriteTxn,
+    key: Buffer,
+    keyStr: string,
+    record: Omit<StoredRecord, 'key'>,
+    history?: KeyHistory,
+  ): IndexedRevision {
+    const main = tx.writeRev;
+    const sub = tx.changes++;
+    const rk = revKey(main, sub);
+    const value = encodeRecord({
+      tombstone: record.tombstone,
+      key,
+      createRevision: record.createRevision,
+      version: record.version,
+      lease: record.lease,
+      value: record.value,
+    });
+    const size = rk.length + value.length;
+    // Every field set in one literal (as rebuild does): one object shape for all revisions.
     const entry: IndexedRevision = {
-      main: tx.writeRev,
-      sub: tx.changes++,
+      main,
+      sub,
       createRevision: record.createRevision,
       version: record.version,
       lease: record.lease,
       tombstone: record.tombstone,
+      size,
     };
-    const full: StoredRecord = { ...record, key };
-    const rk = revKey(entry.main, entry.sub);
-    const value = encodeRecord(full);
-    entry.size = rk.length + value.length;
-    this.recordBytes += entry.size;
-    this.index.append(keyString(key), entry);
-    this.pendingRecords.set(recordId(entry.main, entry.sub), full);
+    this.recordBytes += size;
+    if (history) history.push(entry);
+    else this.index.append(keyStr, entry);
+    this.pendingValues.set(entry, record.value);
     this.pendingOps.push({ type: 'put', key: rk, value });
     return entry;
   }
 
   private applyPut(tx: WriteTxn, req: PutRequest): PutResult {
     const k = keyString(req.key);
-    const existing = this.index.get(k, tx.viewRev);
+    const history = this.index.history(k);
+    const existing = history ? liveAt(history, tx.viewRev) : undefined;
     if ((req.ignoreValue || req.ignoreLease) && !existing) throw new MvccError('key-not-found');
     const prev = existing && (req.prevKv || req.ignoreValue) ? this.readOne(k, existing) : undefined;
     const value = req.ignoreValue ? prev!.value : (req.value ?? EMPTY);
     const lease = req.ignoreLease ? existing!.lease : (req.lease ?? 0n);
     const prevLease = existing ? existing.lease : 0n;
     if (lease !== prevLease) this.leases.keyLeaseChanged(k, prevLease, lease);
-    const entry = this.writeRecord(tx, req.key, {
-      tombstone: false,
-      createRevision: existing ? existing.createRevision : tx.writeRev,
-      version: existing ? existing.version + 1 : 1,
-      lease,
-      value,
-    });
+    const entry = this.writeRecord(
+      tx,
+      req.key,
+      k,
+      {
+        tombstone: false,
+        createRevision: existing ? existing.createRevision : tx.writeRev,
+        version: existing ? existing.version + 1 : 1,
+        lease,
+        value,
+      },
+      history,
+    );
     this.pendingEvents.push({
       type: EventType.PUT,
-      kv: recordToKeyValue({ ...entry, key: req.key, value }, entry.main),
+      kv: {
+        key: req.key,
+        createRevision: entry.createRevision,
+        modRevision: entry.main,
+        version: entry.version,
+        value,
+        lease: entry.lease,
+      },
     });
     return req.prevKv && prev ? { prevKv: prev } : {};
   }
@@ -438,7 +474,7 @@ export class MvccStore {
     for (const [key, victim] of victims) {
       if (victim.lease !== 0n) this.leases.keyLeaseChanged(key, victim.lease, 0n);
       const keyBuf = keyBuffer(key);
-      const entry = this.writeRecord(tx, keyBuf, {
+      const entry = this.writeRecord(tx, keyBuf, key, {
         tombstone: true,
         createRevision: 0,
         version: 0,
@@ -518,8 +554,6 @@ export class MvccStore {
 
 const EMPTY = Buffer.alloc(0);
 const KEY_BUCKET = Buffer.from('key');
-
-const recordId = (main: number, sub: number): string => `${main}.${sub}`;
 
 /** A stored revision as the event that wrote it (a delete event carries only key and revision). */
 function recordEvent(main: number, r: StoredRecord): MvccEvent {
