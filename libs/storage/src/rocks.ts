@@ -119,6 +119,9 @@ export class Engine {
 
 // The worker is plain JavaScript so it runs the same from ts sources (tests) and from dist.
 // Each request is a synced write of one fixed marker key: the fsync it forces covers the WAL.
+// It writes synchronously: blocking this thread is its job, and an async write would hop to
+// libuv's thread pool and back through promises for every sync. It answers with the request's
+// id, or with { id, error }.
 const SYNC_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { RocksLevel } = require(workerData.module);
@@ -126,11 +129,20 @@ const db = new RocksLevel(workerData.handle);
 const opened = db.open();
 const marker = Buffer.from([0x6d, 0x00]);
 const empty = Buffer.alloc(0);
+const options = {};
+const synced = { sync: true };
 parentPort.on('message', async (id) => {
   try {
-    await opened;
-    await db.batch([{ type: 'put', key: marker, value: empty }], { sync: true });
-    parentPort.postMessage({ id });
+    if (db.status !== 'open') await opened;
+    const batch = db._chainedBatch();
+    try {
+      batch._put(marker, empty, options);
+      batch._writeSync(synced);
+    } finally {
+      batch._closeSync();
+      db.detachResource(batch);
+    }
+    parentPort.postMessage(id);
   } catch (err) {
     parentPort.postMessage({ id, error: String((err && err.stack) || err) });
   }
@@ -149,12 +161,13 @@ class SyncWorker {
       eval: true,
       workerData: { handle, module: require.resolve('@nxtedition/rocksdb') },
     });
-    this.worker.on('message', (msg: { id: number; error?: string }) => {
-      const waiter = this.pending.get(msg.id);
+    this.worker.on('message', (msg: number | { id: number; error: string }) => {
+      const id = typeof msg === 'number' ? msg : msg.id;
+      const waiter = this.pending.get(id);
       if (!waiter) return;
-      this.pending.delete(msg.id);
-      if (msg.error) waiter.reject(new Error(`sync failed: ${msg.error}`));
-      else waiter.resolve();
+      this.pending.delete(id);
+      if (typeof msg === 'number') waiter.resolve();
+      else waiter.reject(new Error(`sync failed: ${msg.error}`));
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', () => this.failAll(new Error('sync worker exited')));
