@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import * as path from 'path';
+import * as protobuf from 'protobufjs';
 import {
   decodeConfChange,
   decodeConfChangeEntry,
@@ -17,6 +18,7 @@ import {
   encodeMessage,
   encodeSnapshot,
   findProtoFile,
+  raftProtoRoot,
 } from './codec';
 import {
   ConfChangeTransition,
@@ -176,5 +178,111 @@ describe('codec', () => {
     expect(
       decodeConfChangeEntry({ term: 1n, index: 1n, type: EntryType.Normal, data: EMPTY_BYTES }),
     ).toBeUndefined();
+  });
+});
+
+describe('the hand-written message encoding', () => {
+  const PbMessage = raftProtoRoot.lookupType('cairn.raft.Message');
+  const long = (v: bigint) => protobuf.util.Long.fromString(v.toString(), true);
+  const big = (v: unknown) => BigInt(String(v ?? 0));
+  const entryArb = fc.record({ term: u64, index: u64, type: fc.constantFrom(0, 1, 2), data: bytes });
+  const msgArb = fc.record({
+    type: fc.integer({ min: 0, max: 18 }),
+    to: u64,
+    from: u64,
+    term: u64,
+    logTerm: u64,
+    index: u64,
+    entries: fc.array(entryArb, { maxLength: 4 }),
+    commit: u64,
+    reject: fc.boolean(),
+    rejectHint: u64,
+    context: bytes,
+  }) as unknown as fc.Arbitrary<Message>;
+  const fields = (m: Message) => [
+    m.type,
+    [m.to, m.from, m.term, m.logTerm, m.index, m.commit, m.rejectHint],
+    m.reject,
+    plain(m.context),
+    m.entries.map((e) => [e.term, e.index, e.type, plain(e.data)]),
+  ];
+
+  it('is read by protobufjs as the message it encodes', () => {
+    fc.assert(
+      fc.property(msgArb, (m) => {
+        const o = PbMessage.toObject(PbMessage.decode(encodeMessage(m)), { longs: String, defaults: true });
+        const back = makeMessage({
+          type: o.type,
+          to: big(o.to),
+          from: big(o.from),
+          term: big(o.term),
+          logTerm: big(o.logTerm),
+          index: big(o.index),
+          commit: big(o.commit),
+          reject: o.reject,
+          rejectHint: big(o.rejectHint),
+          context: o.context,
+          entries: o.entries.map((e: Record<string, unknown>) => ({
+            term: big(e.term),
+            index: big(e.index),
+            type: e.type as EntryType,
+            data: e.data as Uint8Array,
+          })),
+        });
+        expect(fields(back)).toEqual(fields(m));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads what protobufjs writes, zero fields included', () => {
+    fc.assert(
+      fc.property(msgArb, (m) => {
+        const pb = PbMessage.fromObject({
+          ...m,
+          to: long(m.to),
+          from: long(m.from),
+          term: long(m.term),
+          logTerm: long(m.logTerm),
+          index: long(m.index),
+          commit: long(m.commit),
+          rejectHint: long(m.rejectHint),
+          entries: m.entries.map((e) => ({ ...e, term: long(e.term), index: long(e.index) })),
+        });
+        expect(fields(decodeMessage(PbMessage.encode(pb).finish()))).toEqual(fields(m));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('skips fields it does not know, of every wire type', () => {
+    const m = makeMessage({ type: MessageType.App, to: 2n, from: 1n, term: 3n, context: Buffer.from('c') });
+    // Fields 20 to 23 (two-byte tags): a varint, a fixed64, bytes and a fixed32.
+    const tag = (field: number, wireType: number) => [(((field << 3) | wireType) & 0x7f) | 0x80, field >> 4];
+    // prettier-ignore
+    const unknown = Buffer.from([
+      ...tag(20, 0), 0xff, 0x01,
+      ...tag(21, 1), 1, 2, 3, 4, 5, 6, 7, 8,
+      ...tag(22, 2), 2, 0xaa, 0xbb,
+      ...tag(23, 5), 1, 2, 3, 4,
+    ]);
+    const d = decodeMessage(Buffer.concat([unknown, encodeMessage(m), unknown]));
+    expect(fields(d)).toEqual(fields(m));
+  });
+
+  it('refuses a truncated message', () => {
+    const m = makeMessage({
+      type: MessageType.App,
+      to: MAX,
+      entries: [{ term: 1n, index: 2n, type: EntryType.Normal, data: Buffer.from('data') }],
+      rejectHint: MAX,
+    });
+    const encoded = encodeMessage(m);
+    for (const cut of [1, 2, 5, 10]) {
+      expect(() => decodeMessage(encoded.subarray(0, encoded.length - cut))).toThrow(/truncated/);
+    }
+    // Inside the entry: its declared length runs past the end.
+    const entryAt = encoded.indexOf(0x3a);
+    expect(() => decodeMessage(encoded.subarray(0, entryAt + 4))).toThrow(/truncated/);
   });
 });

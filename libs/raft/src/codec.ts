@@ -15,6 +15,7 @@ import {
   Snapshot,
   SnapshotMetadata,
 } from './types';
+import { readMessage, writeMessage } from './message-wire';
 
 const PROTO_FILE = path.join('proto', 'cairn', 'raft.proto');
 
@@ -175,40 +176,11 @@ export function decodeSnapshot(buf: Uint8Array): Snapshot {
 }
 
 export function encodeMessage(m: Message): Uint8Array {
-  const o: Record<string, unknown> = {
-    type: m.type,
-    to: toLong(m.to),
-    from: toLong(m.from),
-    term: toLong(m.term),
-    logTerm: toLong(m.logTerm),
-    index: toLong(m.index),
-    entries: m.entries.map(entryToPb),
-    commit: toLong(m.commit),
-    reject: m.reject,
-    rejectHint: toLong(m.rejectHint),
-    context: m.context,
-  };
-  if (m.snapshot) o.snapshot = snapshotToPb(m.snapshot);
-  return encode(T.Message, o);
+  return writeMessage(m, encodeSnapshot);
 }
 
 export function decodeMessage(buf: Uint8Array): Message {
-  const o: any = T.Message.decode(buf);
-  const entries: Entry[] = Array.isArray(o.entries) ? o.entries.map(entryFromPb) : [];
-  return {
-    type: o.type ?? 0,
-    to: fromLong(o.to),
-    from: fromLong(o.from),
-    term: fromLong(o.term),
-    logTerm: fromLong(o.logTerm),
-    index: fromLong(o.index),
-    entries,
-    commit: fromLong(o.commit),
-    snapshot: o.snapshot ? snapshotFromPb(o.snapshot) : undefined,
-    reject: Boolean(o.reject),
-    rejectHint: fromLong(o.rejectHint),
-    context: bytes(o.context),
-  };
+  return readMessage(buf, decodeSnapshot);
 }
 
 export function encodeConfChange(cc: ConfChange): Uint8Array {

@@ -1,0 +1,310 @@
+// The Raft Message and Entry of proto/cairn/raft.proto on the wire, written and read by hand:
+// the same protobuf encoding protobufjs produces and accepts, without building a Long object per
+// 64-bit field. Every message between members goes through here, so it is worth the code; the
+// rarely sent snapshot inside a message is left to the caller's (protobufjs) codec.
+import { EMPTY_BYTES, Entry, EntryType, Message, MessageType, Snapshot } from './types';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_U64 = (1n << 64n) - 1n;
+
+// Field tags: (field number << 3) | wire type (0 varint, 2 length-delimited).
+const TAG = {
+  type: 0x08,
+  to: 0x10,
+  from: 0x18,
+  term: 0x20,
+  logTerm: 0x28,
+  index: 0x30,
+  entries: 0x3a,
+  commit: 0x40,
+  snapshot: 0x4a,
+  reject: 0x50,
+  rejectHint: 0x58,
+  context: 0x62,
+} as const;
+const ENTRY_TAG = { term: 0x08, index: 0x10, type: 0x18, data: 0x22 } as const;
+
+/** uint64 as protobuf carries it: negative or oversized values wrap modulo 2^64. */
+const u64 = (v: bigint): bigint => (v < 0n || v > MAX_U64 ? BigInt.asUintN(64, v) : v);
+
+function sizeOfNumber(n: number): number {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function sizeOf64(v: bigint): number {
+  v = u64(v);
+  if (v <= MAX_SAFE) return sizeOfNumber(Number(v));
+  // 54 to 64 significant bits, seven per byte.
+  const hi = Number(v >> 32n);
+  return Math.ceil((64 - Math.clz32(hi)) / 7);
+}
+
+/** Bytes of a uint64 field with its tag, 0 for the default (proto3 leaves zeros out). */
+const field64 = (v: bigint): number => (v === 0n ? 0 : 1 + sizeOf64(v));
+const fieldBytes = (b: Uint8Array): number => (b.length === 0 ? 0 : 1 + sizeOfNumber(b.length) + b.length);
+
+function entryBodySize(e: Entry): number {
+  return (
+    field64(e.term) + field64(e.index) + (e.type === 0 ? 0 : 1 + sizeOfNumber(e.type)) + fieldBytes(e.data)
+  );
+}
+
+class Writer {
+  pos = 0;
+  constructor(readonly buf: Buffer) {}
+
+  number(n: number): void {
+    const buf = this.buf;
+    while (n >= 128) {
+      buf[this.pos++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    buf[this.pos++] = n;
+  }
+
+  u64(v: bigint): void {
+    v = u64(v);
+    if (v <= MAX_SAFE) return this.number(Number(v));
+    // Above 2^53 (member ids are random 64-bit numbers): as two 32-bit words, not in bigint steps.
+    const buf = this.buf;
+    let lo = Number(v & 0xffffffffn);
+    let hi = Number(v >> 32n);
+    while (hi !== 0) {
+      buf[this.pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    while (lo > 0x7f) {
+      buf[this.pos++] = (lo & 0x7f) | 0x80;
+      lo >>>= 7;
+    }
+    buf[this.pos++] = lo;
+  }
+
+  field64(tag: number, v: bigint): void {
+    if (v === 0n) return;
+    this.buf[this.pos++] = tag;
+    this.u64(v);
+  }
+
+  bytes(tag: number, b: Uint8Array): void {
+    if (b.length === 0) return;
+    this.buf[this.pos++] = tag;
+    this.number(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+/** Encodes a message; `encodeSnapshot` encodes its snapshot, if it has one. */
+export function writeMessage(m: Message, encodeSnapshot: (s: Snapshot) => Uint8Array): Uint8Array {
+  const snapshot = m.snapshot ? encodeSnapshot(m.snapshot) : undefined;
+  const entrySizes = new Array<number>(m.entries.length);
+  let size =
+    (m.type === 0 ? 0 : 1 + sizeOfNumber(m.type)) +
+    field64(m.to) +
+    field64(m.from) +
+    field64(m.term) +
+    field64(m.logTerm) +
+    field64(m.index) +
+    field64(m.commit) +
+    (m.reject ? 2 : 0) +
+    field64(m.rejectHint) +
+    fieldBytes(m.context) +
+    (snapshot ? 1 + sizeOfNumber(snapshot.length) + snapshot.length : 0);
+  for (let i = 0; i < m.entries.length; i++) {
+    entrySizes[i] = entryBodySize(m.entries[i]);
+    size += 1 + sizeOfNumber(entrySizes[i]) + entrySizes[i];
+  }
+  const w = new Writer(Buffer.allocUnsafe(size));
+  if (m.type !== 0) {
+    w.buf[w.pos++] = TAG.type;
+    w.number(m.type);
+  }
+  w.field64(TAG.to, m.to);
+  w.field64(TAG.from, m.from);
+  w.field64(TAG.term, m.term);
+  w.field64(TAG.logTerm, m.logTerm);
+  w.field64(TAG.index, m.index);
+  for (let i = 0; i < m.entries.length; i++) {
+    const e = m.entries[i];
+    w.buf[w.pos++] = TAG.entries;
+    w.number(entrySizes[i]);
+    w.field64(ENTRY_TAG.term, e.term);
+    w.field64(ENTRY_TAG.index, e.index);
+    if (e.type !== 0) {
+      w.buf[w.pos++] = ENTRY_TAG.type;
+      w.number(e.type);
+    }
+    w.bytes(ENTRY_TAG.data, e.data);
+  }
+  w.field64(TAG.commit, m.commit);
+  if (snapshot) {
+    w.buf[w.pos++] = TAG.snapshot;
+    w.number(snapshot.length);
+    w.buf.set(snapshot, w.pos);
+    w.pos += snapshot.length;
+  }
+  if (m.reject) {
+    w.buf[w.pos++] = TAG.reject;
+    w.buf[w.pos++] = 1;
+  }
+  w.field64(TAG.rejectHint, m.rejectHint);
+  w.bytes(TAG.context, m.context);
+  if (w.pos !== size) throw new Error(`raft message encoder wrote ${w.pos} bytes, planned ${size}`);
+  return w.buf;
+}
+
+class Reader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start: number,
+    readonly end: number,
+  ) {
+    this.pos = start;
+  }
+
+  private byte(): number {
+    if (this.pos >= this.end) throw new Error('raft message is truncated');
+    return this.buf[this.pos++];
+  }
+
+  /** A varint read as a double (tags, lengths, enums, bools: exact for all they can hold). */
+  number(): number {
+    let n = 0;
+    for (let i = 0, scale = 1; i < 10; i++, scale *= 128) {
+      const b = this.byte();
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+    }
+    throw new Error('raft message has a varint longer than 10 bytes');
+  }
+
+  u64(): bigint {
+    let n = 0;
+    let scale = 1;
+    // Seven bytes (49 bits) add up exactly in a double; longer values go on in bigint.
+    for (let i = 0; i < 7; i++, scale *= 128) {
+      const b = this.byte();
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return BigInt(n);
+    }
+    let v = BigInt(n);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
+      const b = this.byte();
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return BigInt.asUintN(64, v);
+    }
+    throw new Error('raft message has a varint longer than 10 bytes');
+  }
+
+  /** A length-delimited field's extent; the reader moves past it. */
+  span(): [number, number] {
+    const len = this.number();
+    const start = this.pos;
+    if (start + len > this.end) throw new Error('raft message is truncated');
+    this.pos = start + len;
+    return [start, start + len];
+  }
+
+  bytes(): Uint8Array {
+    const [start, end] = this.span();
+    return start === end ? EMPTY_BYTES : this.buf.subarray(start, end);
+  }
+
+  /** Skips a field this reader does not know (or that came with another wire type). */
+  skip(wireType: number): void {
+    if (wireType === 0) this.u64();
+    else if (wireType === 2) this.span();
+    else if (wireType === 1 || wireType === 5) {
+      this.pos += wireType === 1 ? 8 : 4;
+      if (this.pos > this.end) throw new Error('raft message is truncated');
+    } else throw new Error(`raft message has a field of unknown wire type ${wireType}`);
+  }
+}
+
+function readEntry(r: Reader): Entry {
+  const e: Entry = { term: 0n, index: 0n, type: EntryType.Normal, data: EMPTY_BYTES };
+  while (r.pos < r.end) {
+    const tag = r.number();
+    if (tag === ENTRY_TAG.term) e.term = r.u64();
+    else if (tag === ENTRY_TAG.index) e.index = r.u64();
+    else if (tag === ENTRY_TAG.type) e.type = r.number() as EntryType;
+    else if (tag === ENTRY_TAG.data) e.data = r.bytes();
+    else r.skip(tag & 7);
+  }
+  return e;
+}
+
+/** Decodes a message; `decodeSnapshot` decodes its snapshot, if it has one. Byte fields are views of `buf`. */
+export function readMessage(buf: Uint8Array, decodeSnapshot: (b: Uint8Array) => Snapshot): Message {
+  const m: Message = {
+    type: MessageType.Hup,
+    to: 0n,
+    from: 0n,
+    term: 0n,
+    logTerm: 0n,
+    index: 0n,
+    entries: [],
+    commit: 0n,
+    snapshot: undefined,
+    reject: false,
+    rejectHint: 0n,
+    context: EMPTY_BYTES,
+  };
+  const r = new Reader(buf, 0, buf.length);
+  while (r.pos < r.end) {
+    const tag = r.number();
+    switch (tag) {
+      case TAG.type:
+        m.type = r.number() as MessageType;
+        break;
+      case TAG.to:
+        m.to = r.u64();
+        break;
+      case TAG.from:
+        m.from = r.u64();
+        break;
+      case TAG.term:
+        m.term = r.u64();
+        break;
+      case TAG.logTerm:
+        m.logTerm = r.u64();
+        break;
+      case TAG.index:
+        m.index = r.u64();
+        break;
+      case TAG.entries: {
+        const [start, end] = r.span();
+        m.entries.push(readEntry(new Reader(buf, start, end)));
+        break;
+      }
+      case TAG.commit:
+        m.commit = r.u64();
+        break;
+      case TAG.snapshot: {
+        const [start, end] = r.span();
+        m.snapshot = decodeSnapshot(buf.subarray(start, end));
+        break;
+      }
+      case TAG.reject:
+        m.reject = r.number() !== 0;
+        break;
+      case TAG.rejectHint:
+        m.rejectHint = r.u64();
+        break;
+      case TAG.context:
+        m.context = r.bytes();
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return m;
+}
