@@ -161,13 +161,11 @@ export function writeMessage(m: Message, encodeSnapshot: (s: Snapshot) => Uint8A
 }
 
 class Reader {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
+  pos = 0;
+  /** Where the message being read ends (an entry's end while reading an entry). */
+  end: number;
+  constructor(readonly buf: Uint8Array) {
+    this.end = buf.length;
   }
 
   private byte(): number {
@@ -186,22 +184,26 @@ class Reader {
     throw new Error('raft message has a varint longer than 10 bytes');
   }
 
+  /** A uint64 varint, gathered as two 32-bit words (bigint arithmetic only at the end). */
   u64(): bigint {
-    let n = 0;
-    let scale = 1;
-    // Seven bytes (49 bits) add up exactly in a double; longer values go on in bigint.
-    for (let i = 0; i < 7; i++, scale *= 128) {
-      const b = this.byte();
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return BigInt(n);
+    let b = this.byte();
+    let lo = b & 0x7f;
+    for (let shift = 7; shift < 28; shift += 7) {
+      if (b < 0x80) return BigInt(lo);
+      b = this.byte();
+      lo |= (b & 0x7f) << shift;
     }
-    let v = BigInt(n);
-    for (let shift = 49n; shift < 70n; shift += 7n) {
-      const b = this.byte();
-      v |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) return BigInt.asUintN(64, v);
+    if (b < 0x80) return BigInt(lo);
+    b = this.byte();
+    lo = (lo | ((b & 0x7f) << 28)) >>> 0;
+    let hi = (b & 0x7f) >> 4;
+    for (let shift = 3; b >= 0x80; shift += 7) {
+      if (shift > 31) throw new Error('raft message has a varint longer than 10 bytes');
+      b = this.byte();
+      hi = (hi | ((b & 0x7f) << shift)) >>> 0;
     }
-    throw new Error('raft message has a varint longer than 10 bytes');
+    // Below 2^53 the value is exact as a double: one conversion.
+    return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   /** A length-delimited field's extent; the reader moves past it. */
@@ -229,9 +231,12 @@ class Reader {
   }
 }
 
-function readEntry(r: Reader): Entry {
+/** Reads the entry in [r.pos, end), leaving the reader at `end`. */
+function readEntry(r: Reader, end: number): Entry {
   const e: Entry = { term: 0n, index: 0n, type: EntryType.Normal, data: EMPTY_BYTES };
-  while (r.pos < r.end) {
+  const outer = r.end;
+  r.end = end;
+  while (r.pos < end) {
     const tag = r.number();
     if (tag === ENTRY_TAG.term) e.term = r.u64();
     else if (tag === ENTRY_TAG.index) e.index = r.u64();
@@ -239,6 +244,7 @@ function readEntry(r: Reader): Entry {
     else if (tag === ENTRY_TAG.data) e.data = r.bytes();
     else r.skip(tag & 7);
   }
+  r.end = outer;
   return e;
 }
 
@@ -258,7 +264,7 @@ export function readMessage(buf: Uint8Array, decodeSnapshot: (b: Uint8Array) => 
     rejectHint: 0n,
     context: EMPTY_BYTES,
   };
-  const r = new Reader(buf, 0, buf.length);
+  const r = new Reader(buf);
   while (r.pos < r.end) {
     const tag = r.number();
     switch (tag) {
@@ -281,8 +287,9 @@ export function readMessage(buf: Uint8Array, decodeSnapshot: (b: Uint8Array) => 
         m.index = r.u64();
         break;
       case TAG.entries: {
-        const [start, end] = r.span();
-        m.entries.push(readEntry(new Reader(buf, start, end)));
+        const len = r.number();
+        if (r.pos + len > r.end) throw new Error('raft message is truncated');
+        m.entries.push(readEntry(r, r.pos + len));
         break;
       }
       case TAG.commit:
