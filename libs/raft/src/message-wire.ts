@@ -2,7 +2,7 @@
 // the same protobuf encoding protobufjs produces and accepts, without building a Long object per
 // 64-bit field. Every message between members goes through here, so it is worth the code; the
 // rarely sent snapshot inside a message is left to the caller's (protobufjs) codec.
-import { EMPTY_BYTES, Entry, EntryType, Message, MessageType, Snapshot } from './types';
+import { EMPTY_BYTES, Entry, EntryType, Message, MessageType, Snapshot, makeMessage } from './types';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MAX_U64 = (1n << 64n) - 1n;
@@ -46,12 +46,14 @@ function sizeOf64(v: bigint): number {
 
 /** Bytes of a uint64 field with its tag, 0 for the default (proto3 leaves zeros out). */
 const field64 = (v: bigint): number => (v === 0n ? 0 : 1 + sizeOf64(v));
-const fieldBytes = (b: Uint8Array): number => (b.length === 0 ? 0 : 1 + sizeOfNumber(b.length) + b.length);
+/** The same for an enum or bool field. */
+const fieldNumber = (n: number): number => (n === 0 ? 0 : 1 + sizeOfNumber(n));
+/** A length-delimited field with its tag, written even when empty. */
+const lengthDelimited = (len: number): number => 1 + sizeOfNumber(len) + len;
+const fieldBytes = (b: Uint8Array): number => (b.length === 0 ? 0 : lengthDelimited(b.length));
 
 function entryBodySize(e: Entry): number {
-  return (
-    field64(e.term) + field64(e.index) + (e.type === 0 ? 0 : 1 + sizeOfNumber(e.type)) + fieldBytes(e.data)
-  );
+  return field64(e.term) + field64(e.index) + fieldNumber(e.type) + fieldBytes(e.data);
 }
 
 class Writer {
@@ -92,12 +94,21 @@ class Writer {
     this.u64(v);
   }
 
-  bytes(tag: number, b: Uint8Array): void {
-    if (b.length === 0) return;
+  fieldNumber(tag: number, n: number): void {
+    if (n === 0) return;
+    this.buf[this.pos++] = tag;
+    this.number(n);
+  }
+
+  lengthDelimited(tag: number, b: Uint8Array): void {
     this.buf[this.pos++] = tag;
     this.number(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+
+  bytes(tag: number, b: Uint8Array): void {
+    if (b.length > 0) this.lengthDelimited(tag, b);
   }
 }
 
@@ -106,26 +117,23 @@ export function writeMessage(m: Message, encodeSnapshot: (s: Snapshot) => Uint8A
   const snapshot = m.snapshot ? encodeSnapshot(m.snapshot) : undefined;
   const entrySizes = new Array<number>(m.entries.length);
   let size =
-    (m.type === 0 ? 0 : 1 + sizeOfNumber(m.type)) +
+    fieldNumber(m.type) +
     field64(m.to) +
     field64(m.from) +
     field64(m.term) +
     field64(m.logTerm) +
     field64(m.index) +
     field64(m.commit) +
-    (m.reject ? 2 : 0) +
+    fieldNumber(m.reject ? 1 : 0) +
     field64(m.rejectHint) +
     fieldBytes(m.context) +
-    (snapshot ? 1 + sizeOfNumber(snapshot.length) + snapshot.length : 0);
+    (snapshot ? lengthDelimited(snapshot.length) : 0);
   for (let i = 0; i < m.entries.length; i++) {
     entrySizes[i] = entryBodySize(m.entries[i]);
-    size += 1 + sizeOfNumber(entrySizes[i]) + entrySizes[i];
+    size += lengthDelimited(entrySizes[i]);
   }
   const w = new Writer(Buffer.allocUnsafe(size));
-  if (m.type !== 0) {
-    w.buf[w.pos++] = TAG.type;
-    w.number(m.type);
-  }
+  w.fieldNumber(TAG.type, m.type);
   w.field64(TAG.to, m.to);
   w.field64(TAG.from, m.from);
   w.field64(TAG.term, m.term);
@@ -137,23 +145,12 @@ export function writeMessage(m: Message, encodeSnapshot: (s: Snapshot) => Uint8A
     w.number(entrySizes[i]);
     w.field64(ENTRY_TAG.term, e.term);
     w.field64(ENTRY_TAG.index, e.index);
-    if (e.type !== 0) {
-      w.buf[w.pos++] = ENTRY_TAG.type;
-      w.number(e.type);
-    }
+    w.fieldNumber(ENTRY_TAG.type, e.type);
     w.bytes(ENTRY_TAG.data, e.data);
   }
   w.field64(TAG.commit, m.commit);
-  if (snapshot) {
-    w.buf[w.pos++] = TAG.snapshot;
-    w.number(snapshot.length);
-    w.buf.set(snapshot, w.pos);
-    w.pos += snapshot.length;
-  }
-  if (m.reject) {
-    w.buf[w.pos++] = TAG.reject;
-    w.buf[w.pos++] = 1;
-  }
+  if (snapshot) w.lengthDelimited(TAG.snapshot, snapshot);
+  w.fieldNumber(TAG.reject, m.reject ? 1 : 0);
   w.field64(TAG.rejectHint, m.rejectHint);
   w.bytes(TAG.context, m.context);
   if (w.pos !== size) throw new Error(`raft message encoder wrote ${w.pos} bytes, planned ${size}`);
@@ -250,20 +247,7 @@ function readEntry(r: Reader, end: number): Entry {
 
 /** Decodes a message; `decodeSnapshot` decodes its snapshot, if it has one. Byte fields are views of `buf`. */
 export function readMessage(buf: Uint8Array, decodeSnapshot: (b: Uint8Array) => Snapshot): Message {
-  const m: Message = {
-    type: MessageType.Hup,
-    to: 0n,
-    from: 0n,
-    term: 0n,
-    logTerm: 0n,
-    index: 0n,
-    entries: [],
-    commit: 0n,
-    snapshot: undefined,
-    reject: false,
-    rejectHint: 0n,
-    context: EMPTY_BYTES,
-  };
+  const m = makeMessage({ type: MessageType.Hup });
   const r = new Reader(buf);
   while (r.pos < r.end) {
     const tag = r.number();

@@ -119,9 +119,9 @@ export class Engine {
 
 // The worker is plain JavaScript so it runs the same from ts sources (tests) and from dist.
 // Each request is a synced write of one fixed marker key: the fsync it forces covers the WAL.
-// It writes synchronously: blocking this thread is its job, and an async write would hop to
-// libuv's thread pool and back through promises for every sync. It answers with the request's
-// id, or with { id, error }.
+// It uses the native batch directly, as Engine.write does: abstract-level's batch() adds op
+// checks, a promise and a tick to every sync. Blocking this thread during the fsync is its job.
+// It answers with the request's id, or with { id, error }.
 const SYNC_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { RocksLevel } = require(workerData.module);
