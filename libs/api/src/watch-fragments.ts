@@ -1,8 +1,10 @@
+import { pb } from '../../server/src';
 import { WireEvent, WireKeyValue, WireWatchResponse } from './watch-wire';
 
 /**
  * Protobuf sizes of watch responses, computed rather than encoded, to split large responses
- * as etcd does when a watcher asked for fragments.
+ * as etcd does when a watcher asked for fragments. Sized as protobufjs encodes them: every
+ * field present in the object is written, zeros, false and empty bytes included.
  */
 
 function varintSize(v: bigint): number {
@@ -17,17 +19,15 @@ function varintSize(v: bigint): number {
 
 const smallVarint = (v: number): number =>
   v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : varintSize(BigInt(v));
-const intField = (v: number | string | undefined): number => {
+const intField = (v: number | string | pb.Uint64Bits | undefined): number => {
   if (v === undefined) return 0;
-  const b = BigInt(v);
-  return b === 0n ? 0 : 1 + varintSize(b);
+  const b = typeof v === 'object' ? (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0) : BigInt(v);
+  return 1 + varintSize(b);
 };
 const lengthDelimited = (len: number): number => 1 + smallVarint(len) + len;
-const bytesField = (b: Buffer | string | undefined): number => {
-  const len = b === undefined ? 0 : typeof b === 'string' ? Buffer.byteLength(b) : b.length;
-  return len === 0 ? 0 : lengthDelimited(len);
-};
-const boolField = (b: boolean | undefined): number => (b ? 2 : 0);
+const bytesField = (b: Buffer | string | undefined): number =>
+  b === undefined ? 0 : lengthDelimited(typeof b === 'string' ? Buffer.byteLength(b) : b.length);
+const boolField = (b: boolean | undefined): number => (b === undefined ? 0 : 2);
 
 function kvSize(kv: WireKeyValue): number {
   return (
@@ -42,7 +42,7 @@ function kvSize(kv: WireKeyValue): number {
 
 function eventSize(ev: WireEvent): number {
   return (
-    (ev.type ? 2 : 0) +
+    2 + // type
     lengthDelimited(kvSize(ev.kv)) +
     (ev.prev_kv ? lengthDelimited(kvSize(ev.prev_kv)) : 0)
   );

@@ -182,7 +182,8 @@ describe('codec', () => {
 
 describe('the hand-written message encoding', () => {
   const PbMessage = raftProtoRoot.lookupType('cairn.raft.Message');
-  const long = (v: bigint) => protobuf.util.Long.fromString(v.toString(), true);
+  const long = (v: bigint) =>
+    new protobuf.util.Long(Number(v & 0xffffffffn) | 0, Number((v >> 32n) & 0xffffffffn) | 0, true);
   const big = (v: unknown) => BigInt(String(v ?? 0));
   const fields = (m: Message) => [
     m.type,

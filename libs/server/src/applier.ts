@@ -110,12 +110,12 @@ export class Applier {
         const { revision, done } = this.store.compact(Number(req.compaction.revision ?? 0));
         // Failures of the background work surface to a client waiting on `physical` only.
         done.catch(() => undefined);
-        const response: pb.CompactionResponse = { header: { revision: String(revision) } };
+        const response: pb.CompactionResponse = { header: { revision } };
         return { response, done };
       }
       if (req.alarm) {
         const response: pb.AlarmResponse = {
-          header: { revision: String(this.store.revision) },
+          header: { revision: this.store.revision },
           alarms: this.alarms.apply(req.alarm),
         };
         return { response };

@@ -42,7 +42,7 @@ export class AuthApplier {
     const s = this.store;
     const info = authInfoOf(req.auth_info);
     const ok = (extra: Omit<AuthResponse, 'header'> = {}): AuthResponse => ({
-      header: { revision: String(revision) },
+      header: { revision },
       ...extra,
     });
     if (req.auth_user_get) {

@@ -74,19 +74,19 @@ export function txnRequest(r: pb.TxnRequest): mvcc.TxnRequest {
 export function keyValue(kv: mvcc.KeyValue): pb.KeyValue {
   return {
     key: kv.key,
-    create_revision: String(kv.createRevision),
-    mod_revision: String(kv.modRevision),
-    version: String(kv.version),
+    create_revision: kv.createRevision,
+    mod_revision: kv.modRevision,
+    version: kv.version,
     value: kv.value,
-    lease: kv.lease.toString(),
+    lease: kv.lease === 0n ? 0 : kv.lease.toString(),
   };
 }
 
 /** Responses nested inside a txn carry a header with only the revision, as etcd's do. */
-const revisionHeader = (revision: number): Partial<pb.ResponseHeader> => ({ revision: String(revision) });
+const revisionHeader = (revision: number): Partial<pb.ResponseHeader> => ({ revision });
 
 export function rangeResponse(r: mvcc.RangeResult, revision: number): pb.RangeResponse {
-  return { header: revisionHeader(revision), kvs: r.kvs.map(keyValue), more: r.more, count: String(r.count) };
+  return { header: revisionHeader(revision), kvs: r.kvs.map(keyValue), more: r.more, count: r.count };
 }
 
 export function putResponse(r: mvcc.PutResult, revision: number): pb.PutResponse {
@@ -94,7 +94,7 @@ export function putResponse(r: mvcc.PutResult, revision: number): pb.PutResponse
 }
 
 export function deleteRangeResponse(r: mvcc.DeleteRangeResult, revision: number): pb.DeleteRangeResponse {
-  return { header: revisionHeader(revision), deleted: String(r.deleted), prev_kvs: r.prevKvs.map(keyValue) };
+  return { header: revisionHeader(revision), deleted: r.deleted, prev_kvs: r.prevKvs.map(keyValue) };
 }
 
 /** A txn's response tree, each nested response stamped with the revision etcd gives it. */

@@ -2,23 +2,36 @@
  * The etcd v3 messages as the gRPC layer hands them over: field names as in the .proto
  * (keepCase), 64-bit integers as decimal strings, bytes as Buffer, enums as numbers.
  * Incoming requests may omit fields; outgoing responses may too (proto3 defaults).
+ * Responses carry revisions, versions and counts as numbers and the member and cluster ids
+ * as 32-bit halves: protobufjs encodes those as they are, where it parses decimal text.
  */
 export type Int64 = string | number;
 
+/** A uint64 as its two 32-bit halves (protobufjs's Long-like form). */
+export interface Uint64Bits {
+  low: number;
+  high: number;
+  unsigned: true;
+}
+
+export function uint64Bits(v: bigint): Uint64Bits {
+  return { low: Number(v & 0xffffffffn) | 0, high: Number((v >> 32n) & 0xffffffffn) | 0, unsigned: true };
+}
+
 export interface ResponseHeader {
-  cluster_id: string;
-  member_id: string;
-  revision: string;
-  raft_term: string;
+  cluster_id: Uint64Bits;
+  member_id: Uint64Bits;
+  revision: number;
+  raft_term: number;
 }
 
 export interface KeyValue {
   key: Buffer;
-  create_revision: string;
-  mod_revision: string;
-  version: string;
+  create_revision: number;
+  mod_revision: number;
+  version: number;
   value: Buffer;
-  lease: string;
+  lease: Int64;
 }
 
 export interface RangeRequest {
@@ -41,7 +54,7 @@ export interface RangeResponse {
   header?: Partial<ResponseHeader>;
   kvs: KeyValue[];
   more: boolean;
-  count: string;
+  count: number;
 }
 
 export interface PutRequest {
@@ -66,7 +79,7 @@ export interface DeleteRangeRequest {
 
 export interface DeleteRangeResponse {
   header?: Partial<ResponseHeader>;
-  deleted: string;
+  deleted: number;
   prev_kvs: KeyValue[];
 }
 

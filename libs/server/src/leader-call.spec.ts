@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdError } from './etcd-errors';
+import { uint64Bits } from './etcd-types';
 import { Member } from './member';
 
 function freePort(): Promise<number> {
@@ -64,7 +65,7 @@ describe('a 3-member cluster in one process', () => {
     const leader = members.find((m) => m.status().leader === m.identity.memberId.toString())!;
     const follower = members.find((m) => m !== leader)!;
     const put = await follower.put({ key: Buffer.from('k'), value: Buffer.from('v') });
-    expect(put.header!.member_id).toBe(follower.identity.memberId.toString());
+    expect(put.header!.member_id).toEqual(uint64Bits(follower.identity.memberId));
     for (const m of members) {
       const r = await m.range({ key: Buffer.from('k') });
       expect(Buffer.from(r.kvs![0].value!).toString()).toBe('v');

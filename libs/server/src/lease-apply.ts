@@ -10,7 +10,7 @@ export function applyLeaseGrant(lessor: Lessor, store: MvccStore, req: pb.LeaseG
     const id = BigInt(req.ID ?? 0);
     const ttl = lessor.grant(id, Number(req.TTL ?? 0));
     const response: pb.LeaseGrantResponse = {
-      header: { revision: String(store.revision) } as pb.ResponseHeader,
+      header: { revision: store.revision } as pb.ResponseHeader,
       ID: id.toString(),
       TTL: String(ttl),
       error: '',
@@ -32,7 +32,7 @@ export function applyLeaseRevoke(lessor: Lessor, store: MvccStore, req: pb.Lease
       store.txn({ compare: [], success: keys.map((key) => ({ deleteRange: { key } })), failure: [] });
     }
     const response: pb.LeaseRevokeResponse = {
-      header: { revision: String(store.revision) } as pb.ResponseHeader,
+      header: { revision: store.revision } as pb.ResponseHeader,
     };
     return { response };
   } catch (err) {

@@ -34,7 +34,7 @@ describe('Member on Raft (a cluster of one)', () => {
     expect(puts.map((p) => Number(p.header!.revision)).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 100 }, (_, i) => i + 2),
     );
-    expect(puts[0].header!.raft_term).toBe('2');
+    expect(puts[0].header!.raft_term).toBe(2);
     s = m.status();
     expect(s.raftIndex).toBe('102');
     expect(s.raftAppliedIndex).toBe('102');
@@ -46,7 +46,7 @@ describe('Member on Raft (a cluster of one)', () => {
     expect(s.raftIndex).toBe('103');
     expect(s.raftAppliedIndex).toBe('103');
     const r = await m.range({ key: Buffer.from('k'), range_end: Buffer.from('l'), count_only: true });
-    expect(r.count).toBe('100');
+    expect(r.count).toBe(100);
     await m.stop();
   });
 });

@@ -93,8 +93,9 @@ export class Member {
   private autoCompactor: AutoCompactor | undefined;
   private corruptionChecker: CorruptionChecker | undefined;
   private turn: Promise<void> | undefined;
-  // Rendered once: every response header carries them.
-  private readonly clusterIdText: string;
+  // Converted once: every response header carries them.
+  private readonly clusterIdBits: pb.Uint64Bits;
+  private readonly memberIdBits: pb.Uint64Bits;
   private readonly memberIdText: string;
   // RocksDB's size estimate asks the engine for two properties: refreshed at most every 100 ms.
   private engineSize = { bytes: 0, at: -Infinity };
@@ -122,7 +123,8 @@ export class Member {
     /** Hooks for modules that must reload when a snapshot replaces the state (see StateMachine). */
     readonly stateMachine: StateMachine,
   ) {
-    this.clusterIdText = identity.clusterId.toString();
+    this.clusterIdBits = pb.uint64Bits(identity.clusterId);
+    this.memberIdBits = pb.uint64Bits(identity.memberId);
     this.memberIdText = identity.memberId.toString();
     this.leases = new MemberLeases(
       lessor,
@@ -271,10 +273,10 @@ export class Member {
 
   header(revision: number = this.store.revision): pb.ResponseHeader {
     return {
-      cluster_id: this.clusterIdText,
-      member_id: this.memberIdText,
-      revision: String(revision),
-      raft_term: this.proposer.term.toString(),
+      cluster_id: this.clusterIdBits,
+      member_id: this.memberIdBits,
+      revision,
+      raft_term: Number(this.proposer.term),
     };
   }
 
@@ -464,9 +466,9 @@ export class Member {
 
   private clusterHeader(): pb.ClusterHeader {
     return {
-      cluster_id: this.clusterIdText,
-      member_id: this.memberIdText,
-      raft_term: this.proposer.term.toString(),
+      cluster_id: this.clusterIdBits,
+      member_id: this.memberIdBits,
+      raft_term: Number(this.proposer.term),
     };
   }
 
