@@ -49,8 +49,12 @@ export interface KeyRange {
   end: string | undefined | null;
 }
 
+// Keys are always strings: the library's default comparator first tests for numbers and
+// objects on every comparison.
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export class KeyIndex {
-  private readonly tree = new BTree<string, KeyHistory>();
+  private readonly tree = new BTree<string, KeyHistory>(undefined, compareKeys);
 
   get size(): number {
     return this.tree.size;
