@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { GrpcHandler } from './grpc-handler';
 import { Member, RequestCall, RequestMetadata, authpb } from '../../server/src';
 import { MEMBER } from './tokens';
 
@@ -17,42 +17,42 @@ export class AuthController {
     return this.member.auth;
   }
 
-  @GrpcMethod('Auth', 'AuthEnable')
+  @GrpcHandler('Auth', 'AuthEnable')
   authEnable(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_enable: {} }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'AuthDisable')
+  @GrpcHandler('Auth', 'AuthDisable')
   authDisable(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_disable: {} }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'Authenticate')
+  @GrpcHandler('Auth', 'Authenticate')
   authenticate(req: authpb.AuthenticateRequest): Res {
     return this.auth.authenticate(req);
   }
 
-  @GrpcMethod('Auth', 'UserAdd')
+  @GrpcHandler('Auth', 'UserAdd')
   userAdd(req: authpb.AuthUserAddRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.userAdd(req, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'UserGet')
+  @GrpcHandler('Auth', 'UserGet')
   userGet(req: authpb.AuthUserGetRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_user_get: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'UserList')
+  @GrpcHandler('Auth', 'UserList')
   userList(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_user_list: {} }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'UserDelete')
+  @GrpcHandler('Auth', 'UserDelete')
   userDelete(req: authpb.AuthUserDeleteRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_user_delete: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'UserChangePassword')
+  @GrpcHandler('Auth', 'UserChangePassword')
   userChangePassword(
     req: authpb.AuthUserChangePasswordRequest,
     meta: RequestMetadata,
@@ -61,37 +61,37 @@ export class AuthController {
     return this.auth.userChangePassword(req, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'UserGrantRole')
+  @GrpcHandler('Auth', 'UserGrantRole')
   userGrantRole(req: authpb.AuthUserGrantRoleRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_user_grant_role: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'UserRevokeRole')
+  @GrpcHandler('Auth', 'UserRevokeRole')
   userRevokeRole(req: authpb.AuthUserRevokeRoleRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_user_revoke_role: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'RoleAdd')
+  @GrpcHandler('Auth', 'RoleAdd')
   roleAdd(req: authpb.AuthRoleAddRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_role_add: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'RoleGet')
+  @GrpcHandler('Auth', 'RoleGet')
   roleGet(req: authpb.AuthRoleGetRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_role_get: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'RoleList')
+  @GrpcHandler('Auth', 'RoleList')
   roleList(_req: unknown, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_role_list: {} }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'RoleDelete')
+  @GrpcHandler('Auth', 'RoleDelete')
   roleDelete(req: authpb.AuthRoleDeleteRequest, meta: RequestMetadata, call?: RequestCall): Res {
     return this.auth.propose({ auth_role_delete: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'RoleGrantPermission')
+  @GrpcHandler('Auth', 'RoleGrantPermission')
   roleGrantPermission(
     req: authpb.AuthRoleGrantPermissionRequest,
     meta: RequestMetadata,
@@ -100,7 +100,7 @@ export class AuthController {
     return this.auth.propose({ auth_role_grant_permission: req }, this.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('Auth', 'RoleRevokePermission')
+  @GrpcHandler('Auth', 'RoleRevokePermission')
   roleRevokePermission(
     req: authpb.AuthRoleRevokePermissionRequest,
     meta: RequestMetadata,

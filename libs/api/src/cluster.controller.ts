@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { GrpcHandler } from './grpc-handler';
 import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
@@ -8,12 +8,12 @@ import { MEMBER } from './tokens';
 export class ClusterController {
   constructor(@Inject(MEMBER) private readonly member: Member) {}
 
-  @GrpcMethod('Cluster', 'MemberList')
+  @GrpcHandler('Cluster', 'MemberList')
   memberList(): pb.MemberListResponse {
     return this.member.memberList();
   }
 
-  @GrpcMethod('Cluster', 'MemberAdd')
+  @GrpcHandler('Cluster', 'MemberAdd')
   memberAdd(
     req: pb.MemberAddRequest,
     meta?: RequestMetadata,
@@ -23,7 +23,7 @@ export class ClusterController {
     return this.member.memberAdd(req);
   }
 
-  @GrpcMethod('Cluster', 'MemberRemove')
+  @GrpcHandler('Cluster', 'MemberRemove')
   memberRemove(
     req: pb.MemberRemoveRequest,
     meta?: RequestMetadata,
@@ -33,7 +33,7 @@ export class ClusterController {
     return this.member.memberRemove(req);
   }
 
-  @GrpcMethod('Cluster', 'MemberUpdate')
+  @GrpcHandler('Cluster', 'MemberUpdate')
   memberUpdate(
     req: pb.MemberUpdateRequest,
     meta?: RequestMetadata,
@@ -43,7 +43,7 @@ export class ClusterController {
     return this.member.memberUpdate(req);
   }
 
-  @GrpcMethod('Cluster', 'MemberPromote')
+  @GrpcHandler('Cluster', 'MemberPromote')
   memberPromote(
     req: pb.MemberPromoteRequest,
     meta?: RequestMetadata,

@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { GrpcHandler } from './grpc-handler';
 import { Observable } from 'rxjs';
 import {
   ElectionService,
@@ -25,7 +25,7 @@ export class ElectionController {
     this.elections = new ElectionService(member);
   }
 
-  @GrpcMethod('Election', 'Campaign')
+  @GrpcHandler('Election', 'Campaign')
   campaign(
     req: { name?: Buffer; lease?: string; value?: Buffer },
     meta?: RequestMetadata,
@@ -36,7 +36,7 @@ export class ElectionController {
     );
   }
 
-  @GrpcMethod('Election', 'Proclaim')
+  @GrpcHandler('Election', 'Proclaim')
   proclaim(
     req: { leader?: LeaderKey; value?: Buffer },
     meta?: RequestMetadata,
@@ -45,7 +45,7 @@ export class ElectionController {
     return viaEmbeddedClient(() => this.elections.proclaim(req, this.member.auth.infoFrom(meta, call)));
   }
 
-  @GrpcMethod('Election', 'Leader')
+  @GrpcHandler('Election', 'Leader')
   leader(req: { name?: Buffer }, meta?: RequestMetadata, call?: RequestCall): Promise<LeaderResponse> {
     return viaEmbeddedClient(() => this.elections.leader(req, this.member.auth.infoFrom(meta, call)));
   }
@@ -54,7 +54,7 @@ export class ElectionController {
    * A server stream, until the client cancels (Nest then unsubscribes). As etcd's, it ends
    * with status OK, and no error, when observing fails (a refused permission, a compaction).
    */
-  @GrpcMethod('Election', 'Observe')
+  @GrpcHandler('Election', 'Observe')
   observe(req: { name?: Buffer }, meta?: RequestMetadata, call?: RequestCall): Observable<LeaderResponse> {
     return new Observable((subscriber) => {
       const stop = new AbortController();
@@ -66,7 +66,7 @@ export class ElectionController {
     });
   }
 
-  @GrpcMethod('Election', 'Resign')
+  @GrpcHandler('Election', 'Resign')
   resign(req: { leader?: LeaderKey }, meta?: RequestMetadata, call?: RequestCall): Promise<Header> {
     return viaEmbeddedClient(() => this.elections.resign(req, this.member.auth.infoFrom(meta, call)));
   }

@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { GrpcHandler } from './grpc-handler';
 import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER, LIMITS, Limits } from './tokens';
 import { checkDeleteRange, checkPut, checkRange, checkTxn } from './validation';
@@ -12,19 +12,19 @@ export class KvController {
     @Inject(LIMITS) private readonly limits: Limits,
   ) {}
 
-  @GrpcMethod('KV', 'Range')
+  @GrpcHandler('KV', 'Range')
   range(req: pb.RangeRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.RangeResponse> {
     checkRange(req);
     return this.member.range(req, () => this.member.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('KV', 'Put')
+  @GrpcHandler('KV', 'Put')
   put(req: pb.PutRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.PutResponse> {
     checkPut(req);
     return this.member.put(req, () => this.member.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('KV', 'DeleteRange')
+  @GrpcHandler('KV', 'DeleteRange')
   deleteRange(
     req: pb.DeleteRangeRequest,
     meta?: RequestMetadata,
@@ -34,13 +34,13 @@ export class KvController {
     return this.member.deleteRange(req, () => this.member.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('KV', 'Txn')
+  @GrpcHandler('KV', 'Txn')
   txn(req: pb.TxnRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.TxnResponse> {
     checkTxn(req, this.limits.maxTxnOps);
     return this.member.txn(req, () => this.member.auth.infoFrom(meta, call));
   }
 
-  @GrpcMethod('KV', 'Compact')
+  @GrpcHandler('KV', 'Compact')
   compact(
     req: pb.CompactionRequest,
     meta?: RequestMetadata,

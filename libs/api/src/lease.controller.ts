@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
+import { GrpcStreamCall } from '@nestjs/microservices';
+import { GrpcHandler } from './grpc-handler';
 import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER } from './tokens';
 
@@ -18,7 +19,7 @@ interface DuplexCall<Req, Res> {
 export class LeaseController {
   constructor(@Inject(MEMBER) private readonly member: Member) {}
 
-  @GrpcMethod('Lease', 'LeaseGrant')
+  @GrpcHandler('Lease', 'LeaseGrant')
   grant(
     req: pb.LeaseGrantRequest,
     meta?: RequestMetadata,
@@ -28,7 +29,7 @@ export class LeaseController {
     return this.member.leases.grant(req);
   }
 
-  @GrpcMethod('Lease', 'LeaseRevoke')
+  @GrpcHandler('Lease', 'LeaseRevoke')
   revoke(
     req: pb.LeaseRevokeRequest,
     meta?: RequestMetadata,
@@ -37,12 +38,12 @@ export class LeaseController {
     return this.member.leases.revoke(req, this.member.auth.proposerOf(meta, call));
   }
 
-  @GrpcMethod('Lease', 'LeaseTimeToLive')
+  @GrpcHandler('Lease', 'LeaseTimeToLive')
   timeToLive(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
     return this.member.leases.timeToLive(req);
   }
 
-  @GrpcMethod('Lease', 'LeaseLeases')
+  @GrpcHandler('Lease', 'LeaseLeases')
   leases(): pb.LeaseLeasesResponse {
     return this.member.leases.leases();
   }

@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { GrpcHandler } from './grpc-handler';
 import {
   LockRequest,
   LockResponse,
@@ -22,7 +22,7 @@ export class LockController {
     this.locks = new LockService(member);
   }
 
-  @GrpcMethod('Lock', 'Lock')
+  @GrpcHandler('Lock', 'Lock')
   lock(
     req: LockRequest,
     meta?: RequestMetadata,
@@ -33,7 +33,7 @@ export class LockController {
     );
   }
 
-  @GrpcMethod('Lock', 'Unlock')
+  @GrpcHandler('Lock', 'Unlock')
   unlock(
     req: { key?: Buffer },
     meta?: RequestMetadata,

@@ -1,5 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { GrpcHandler } from './grpc-handler';
 import { Observable } from 'rxjs';
 import { Member, RequestCall, RequestMetadata, pb } from '../../server/src';
 import { MEMBER } from './tokens';
@@ -16,36 +16,36 @@ interface WritableCall extends RequestCall {
 export class MaintenanceController {
   constructor(@Inject(MEMBER) private readonly member: Member) {}
 
-  @GrpcMethod('Maintenance', 'Status')
+  @GrpcHandler('Maintenance', 'Status')
   status(): pb.StatusResponse {
     return this.member.status();
   }
 
-  @GrpcMethod('Maintenance', 'Alarm')
+  @GrpcHandler('Maintenance', 'Alarm')
   alarm(req: pb.AlarmRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.AlarmResponse> {
     this.member.auth.checkTokenRaw(meta, call);
     return this.member.alarm(req);
   }
 
-  @GrpcMethod('Maintenance', 'Hash')
+  @GrpcHandler('Maintenance', 'Hash')
   hash(_req: unknown, meta?: RequestMetadata, call?: RequestCall): Promise<pb.HashResponse> {
     this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.hash();
   }
 
-  @GrpcMethod('Maintenance', 'HashKV')
+  @GrpcHandler('Maintenance', 'HashKV')
   hashKV(req: pb.HashKVRequest, meta?: RequestMetadata, call?: RequestCall): Promise<pb.HashKVResponse> {
     this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.hashKV(req);
   }
 
-  @GrpcMethod('Maintenance', 'Defragment')
+  @GrpcHandler('Maintenance', 'Defragment')
   defragment(_req: unknown, meta?: RequestMetadata, call?: RequestCall): Promise<pb.DefragmentResponse> {
     this.member.auth.checkMaintenanceAdmin(meta, call);
     return this.member.defragment();
   }
 
-  @GrpcMethod('Maintenance', 'MoveLeader')
+  @GrpcHandler('Maintenance', 'MoveLeader')
   moveLeader(req: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse> {
     return this.member.moveLeader(req);
   }
@@ -55,7 +55,7 @@ export class MaintenanceController {
    * one (Nest would otherwise buffer the whole database in memory for a slow client); a
    * cancelled call stops the scan and releases its iterator.
    */
-  @GrpcMethod('Maintenance', 'Snapshot')
+  @GrpcHandler('Maintenance', 'Snapshot')
   snapshot(_req: unknown, meta?: RequestMetadata, call?: WritableCall): Observable<pb.SnapshotResponse> {
     // etcd 3.4 refuses a non-root caller on the stream, not when the call starts.
     return new Observable<pb.SnapshotResponse>((subscriber) => {
