@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { MicroserviceOptions } from '@nestjs/microservices';
 import { TlsMaterial, serverCredentials } from '../../consensus/src';
 import { ETCD_PROTO_DIR, Logger, Member } from '../../server/src';
 import { ApiModule } from './api.module';
 import { GrpcErrorFilter } from './grpc-errors';
+import { CairnGrpcServer } from './grpc-transport';
 import { GRPC_OVERHEAD_BYTES, Limits } from './tokens';
 
 export interface ClientListener {
@@ -53,9 +54,8 @@ export async function startGrpcServers(
       const app = await NestFactory.createMicroservice<MicroserviceOptions>(
         ApiModule.forMember(member, opts.limits, opts.logger),
         {
-          transport: Transport.GRPC,
           logger: nestLogger(opts.logger),
-          options: {
+          strategy: new CairnGrpcServer({
             url: `${host}:${l.port}`,
             credentials: credentialsFor(l, opts.tls),
             package: ['etcdserverpb', 'v3lockpb', 'v3electionpb'],
@@ -64,7 +64,7 @@ export async function startGrpcServers(
             maxReceiveMessageLength: opts.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
             maxSendMessageLength: 2 ** 31 - 1,
             channelOptions: channelOptions(opts),
-          },
+          }),
         },
       );
       app.useGlobalFilters(new GrpcErrorFilter(opts.logger));

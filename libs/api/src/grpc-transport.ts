@@ -1,0 +1,43 @@
+import { ServerGrpc } from '@nestjs/microservices';
+import { isObservable } from 'rxjs';
+
+type UnaryCallback = (err: unknown, value?: unknown) => void;
+type MethodHandler = (request: unknown, metadata: unknown, call: unknown) => unknown;
+type UnaryMethod = (call: { request: unknown; metadata: unknown }, callback: UnaryCallback) => Promise<void>;
+
+/**
+ * Nest's gRPC server with a shorter unary path: the handler's result is awaited and sent.
+ * Nest's own path copies the call object for a processing hook (unused here) and wraps each
+ * result in an Observable to subscribe to, on every call. A handler that failed still comes
+ * back from the exception filter as an Observable that errors; it is answered the same way.
+ */
+export class CairnGrpcServer extends ServerGrpc {
+  override createUnaryServiceMethod(methodHandler: MethodHandler): UnaryMethod {
+    return async (call, callback) => {
+      let result: unknown;
+      try {
+        result = await methodHandler(call.request, call.metadata, call);
+      } catch (err) {
+        callback(err);
+        return;
+      }
+      if (!isObservable(result)) {
+        callback(null, result);
+        return;
+      }
+      let answered = false;
+      result.subscribe({
+        next: (value) => {
+          if (answered) return;
+          answered = true;
+          callback(null, value);
+        },
+        error: (err) => {
+          if (answered) return;
+          answered = true;
+          callback(err);
+        },
+      });
+    };
+  }
+}
