@@ -91,7 +91,7 @@ describe('Member quota and NOSPACE', () => {
 
     // Deletes and compaction pass; writes stay refused while the alarm is up, even below quota.
     const del = await m.deleteRange({ key: b('k'), range_end: b('l') });
-    expect(del.deleted).toBe(String(refusedAt));
+    expect(del.deleted).toBe(refusedAt);
     await m.compact({ revision: del.header!.revision, physical: true });
     await m.defragment();
     expect(Number(m.status().dbSizeInUse)).toBeLessThan(1000);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdError, GrpcCode } from './etcd-errors';
+import { uint64Bits } from './etcd-types';
 import { Member, MemberConfig } from './member';
 import { SNAPSHOT_CHUNK_BYTES, parseSnapshot } from './snapshot';
 
@@ -28,7 +29,11 @@ describe('Member: member list, move-leader and snapshot (a cluster of one)', () 
     let m = await Member.start(config());
     const id = m.identity.memberId.toString();
     expect(m.memberList()).toEqual({
-      header: { cluster_id: m.identity.clusterId.toString(), member_id: id, raft_term: '2' },
+      header: {
+        cluster_id: uint64Bits(m.identity.clusterId),
+        member_id: uint64Bits(m.identity.memberId),
+        raft_term: 2,
+      },
       members: [
         {
           ID: id,

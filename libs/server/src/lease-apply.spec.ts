@@ -32,7 +32,7 @@ describe('applying lease requests', () => {
 
     const before = store.revision;
     expect(applyLeaseRevoke(lessor, store, { ID: '-9' }).response).toEqual({
-      header: { revision: String(before + 1) },
+      header: { revision: before + 1 },
     });
     const { events } = store.flush(lessor.takeOps());
     expect(events.map((e) => [e.type, e.kv.key.toString(), e.kv.modRevision])).toEqual([
@@ -47,7 +47,7 @@ describe('applying lease requests', () => {
     // A lease without keys goes without a new revision; an unknown one is etcd's not-found.
     applyLeaseGrant(lessor, store, { ID: '5', TTL: '30' });
     expect(applyLeaseRevoke(lessor, store, { ID: '5' }).response).toEqual({
-      header: { revision: String(before + 1) },
+      header: { revision: before + 1 },
     });
     expect(applyLeaseRevoke(lessor, store, { ID: '5' }).error).toMatchObject({
       code: 5,
