@@ -26,18 +26,12 @@ export class CairnGrpcServer extends ServerGrpc {
         return;
       }
       let answered = false;
-      result.subscribe({
-        next: (value) => {
-          if (answered) return;
-          answered = true;
-          callback(null, value);
-        },
-        error: (err) => {
-          if (answered) return;
-          answered = true;
-          callback(err);
-        },
-      });
+      const answer = (err: unknown, value?: unknown): void => {
+        if (answered) return;
+        answered = true;
+        callback(err, value);
+      };
+      result.subscribe({ next: (value) => answer(null, value), error: (err) => answer(err) });
     };
   }
 }
