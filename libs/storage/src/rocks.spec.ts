@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RocksLevel } from '@nxtedition/rocksdb';
 import { Engine } from './rocks';
 
 describe('Engine', () => {
@@ -48,5 +49,27 @@ describe('Engine', () => {
 
   it('names the data directory when another process holds it', async () => {
     await expect(Engine.open(dir)).rejects.toThrow(`cannot open the database in ${dir}: it is in use`);
+  });
+
+  it('replays a WAL written compressed (by earlier versions) on open', async () => {
+    await engine.close();
+    const other = mkdtempSync(join(tmpdir(), 'cairn-engine-'));
+    try {
+      // Earlier versions left the binding's zstd WAL compression on; what they wrote is only in
+      // the WAL when the member stopped, and must come back.
+      const old = new RocksLevel(other, { keyEncoding: 'buffer', valueEncoding: 'buffer' } as any);
+      await old.open({ createIfMissing: true, walCompression: true } as any);
+      await old.batch([{ type: 'put', key: key(1), value: Buffer.alloc(4096, 'x') }], { sync: true } as any);
+      await old.close();
+      const reopened = await Engine.open(other);
+      try {
+        expect(reopened.get(key(1))).toEqual(Buffer.alloc(4096, 'x'));
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+      engine = await Engine.open(dir);
+    }
   });
 });
