@@ -26,8 +26,10 @@ import { Errors, EtcdError, GrpcCode } from './etcd-errors';
 import {
   InternalRequest,
   MemberAttributesRequest,
+  Uint64,
   decodeInternalRequest,
   encodeInternalRequest,
+  uint64Decimal,
 } from './internal-request';
 import { Logger } from './logger';
 import { ClusterMember, MemberRemovedError, Membership } from './membership';
@@ -267,7 +269,7 @@ export class RaftProposer implements Proposer {
       this.waiters.add(waiter);
       this.local.set(data, waiter);
       if (this.driver.hasPeers) {
-        waiter.key = longToDecimal(full.id as { low: number; high: number });
+        waiter.key = uint64Decimal(full.id as Uint64);
         this.byId.set(waiter.key, waiter);
       }
       this.driver.submit(
@@ -315,7 +317,7 @@ export class RaftProposer implements Proposer {
    */
   changeMembership(type: ConfChangeType, nodeId: bigint, member?: ClusterMember): Promise<void> {
     if (this.stopped) return Promise.reject(Errors.stopped());
-    const id = BigInt(longToDecimal(this.nextIdLong()));
+    const id = BigInt(uint64Decimal(this.nextIdLong()));
     const cc: ConfChange = {
       type,
       nodeId,
@@ -510,10 +512,6 @@ export class RaftProposer implements Proposer {
     this.opts.membership.publish(BigInt(req.member_id), req.name ?? '', req.client_urls ?? []);
     this.membersChanged = true;
   }
-}
-
-function longToDecimal(id: { low: number; high: number }): string {
-  return ((BigInt(id.high >>> 0) << 32n) | BigInt(id.low >>> 0)).toString();
 }
 
 /** Maps consensus failures to the errors etcd gives clients. */

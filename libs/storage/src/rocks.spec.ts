@@ -59,7 +59,9 @@ describe('Engine', () => {
       // the WAL when the member stopped, and must come back.
       const old = new RocksLevel(other, { keyEncoding: 'buffer', valueEncoding: 'buffer' } as any);
       await old.open({ createIfMissing: true, walCompression: true } as any);
-      await old.batch([{ type: 'put', key: key(1), value: Buffer.alloc(4096, 'x') }], { sync: true } as any);
+      await (old as any).batch([{ type: 'put', key: key(1), value: Buffer.alloc(4096, 'x') }], {
+        sync: true,
+      });
       await old.close();
       const reopened = await Engine.open(other);
       try {
