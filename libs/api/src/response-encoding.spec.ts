@@ -1,5 +1,5 @@
 import { loadSync } from '@grpc/proto-loader';
-import { uint64Bits } from '../../server/src/etcd-types';
+import { int64Bits, uint64Bits } from '../../server/src/etcd-types';
 import { LOADER_OPTIONS } from './grpc-server';
 import { responseSize } from './watch-fragments';
 import { WireWatchResponse } from './watch-wire';
@@ -40,6 +40,18 @@ describe('response encoding', () => {
     expect(decoded.header.member_id ?? '0').toBe((id ^ 0xffffffffn).toString());
     expect(decoded.header.revision).toBe('7');
     expect(decoded.header.raft_term).toBe('3');
+  });
+
+  it.each(
+    [1n, 0x7fffffffn, 0x80000000n, 1n << 32n, 7587883410000000000n, (1n << 63n) - 1n].map((id) => [id]),
+  )('a keep-alive response for lease %s reads back as its decimal id and TTL', (id) => {
+    const keepAlive = method('Lease', 'LeaseKeepAlive');
+    const header = { cluster_id: uint64Bits(1n), member_id: uint64Bits(2n), revision: 7, raft_term: 3 };
+    const bytes = keepAlive.responseSerialize({ header, ID: int64Bits(id), TTL: 60 });
+    // The same bytes as the decimal form protobufjs used to parse for every keep-alive.
+    expect(bytes).toEqual(keepAlive.responseSerialize({ header, ID: id.toString(), TTL: '60' }));
+    const decoded = keepAlive.responseDeserialize(bytes);
+    expect([decoded.ID, decoded.TTL]).toEqual([id.toString(), '60']);
   });
 
   it('range responses carry numeric revisions, versions and count, and a zero or decimal lease', () => {

@@ -1,5 +1,5 @@
 // The etcdserverpb Lease messages as the gRPC layer decodes them (int64s as decimal strings).
-import type { Int64, ResponseHeader } from './etcd-types';
+import type { Int64, Int64Bits, ResponseHeader } from './etcd-types';
 
 export interface LeaseGrantRequest {
   TTL?: Int64;
@@ -25,10 +25,11 @@ export interface LeaseKeepAliveRequest {
   ID?: Int64;
 }
 
+/** Answered once per keep-alive: the id as halves and the TTL as a number, encoded as they are. */
 export interface LeaseKeepAliveResponse {
   header: ResponseHeader;
-  ID: string;
-  TTL: string;
+  ID: Int64Bits;
+  TTL: number;
 }
 
 export interface LeaseTimeToLiveRequest {

@@ -18,6 +18,17 @@ export function uint64Bits(v: bigint): Uint64Bits {
   return { low: Number(v & 0xffffffffn) | 0, high: Number((v >> 32n) & 0xffffffffn) | 0, unsigned: true };
 }
 
+/** An int64 as its two 32-bit halves (two's complement), for the same reason. */
+export interface Int64Bits {
+  low: number;
+  high: number;
+  unsigned: false;
+}
+
+export function int64Bits(v: bigint): Int64Bits {
+  return { low: Number(v & 0xffffffffn) | 0, high: Number((v >> 32n) & 0xffffffffn) | 0, unsigned: false };
+}
+
 export interface ResponseHeader {
   cluster_id: Uint64Bits;
   member_id: Uint64Bits;

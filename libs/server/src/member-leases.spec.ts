@@ -69,7 +69,7 @@ describe('Member leases', () => {
       message: 'etcdserver: requested lease not found',
     });
     await expect(m.put({ key: b('k'), value: b('v'), lease: 42 })).rejects.toMatchObject({ code: 5 });
-    expect((await m.leases.keepAlive({ ID: 42 })).TTL).toBe('0');
+    expect((await m.leases.keepAlive({ ID: 42 })).TTL).toBe(0);
     expect(await m.leases.timeToLive({ ID: 42 })).toMatchObject({ ID: '42', TTL: '-1', grantedTTL: '0' });
     expect(
       m.leases
@@ -137,7 +137,7 @@ describe('Member leases', () => {
     // Keep it alive for several TTLs, renewing far more often than it needs.
     const until = Date.now() + 4_000;
     while (Date.now() < until) {
-      expect((await m.leases.keepAlive({ ID })).TTL).toBe('1');
+      expect((await m.leases.keepAlive({ ID })).TTL).toBe(1);
       await sleep(50);
     }
     expect(await count(m)).toBe(1);

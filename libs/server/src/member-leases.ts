@@ -81,7 +81,7 @@ export class MemberLeases {
   async keepAlive(req: pb.LeaseKeepAliveRequest): Promise<pb.LeaseKeepAliveResponse> {
     const id = BigInt(req.ID ?? 0);
     const ttl = await this.renew(id);
-    return { header: this.header(), ID: id.toString(), TTL: String(ttl) };
+    return { header: this.header(), ID: pb.int64Bits(id), TTL: ttl };
   }
 
   /** Renews a lease at the leader: its TTL, or 0 if it does not exist (or just expired). */
