@@ -69,7 +69,8 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
   const message = InternalRequestType.decode(data) as protobuf.Message & { id?: Uint64 | number | null };
   // Every entry has an id; long.js's decimal conversion of it (four 64-bit divisions, ~0.8 µs)
   // was most of a put's decoding, so toObject skips it and it is converted here (~0.1 µs).
-  // An id of zero is not on the wire: the default protobufjs keeps on the prototype.
+  // An id of zero is not on the wire: decode leaves protobufjs's default on the prototype,
+  // which toObject skips, and so does this.
   const id = Object.prototype.hasOwnProperty.call(message, 'id') ? message.id : undefined;
   if (id != null) message.id = null;
   const request = InternalRequestType.toObject(message, TO_OBJECT) as InternalRequest;
