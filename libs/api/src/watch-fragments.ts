@@ -1,4 +1,5 @@
 import { pb } from '../../server/src';
+import { uint64FromBits } from '../../server/src/etcd-types';
 import { WireEvent, WireKeyValue, WireWatchResponse } from './watch-wire';
 
 /**
@@ -21,7 +22,7 @@ const smallVarint = (v: number): number =>
   v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : varintSize(BigInt(v));
 const intField = (v: number | string | pb.Uint64Bits | undefined): number => {
   if (v === undefined) return 0;
-  const b = typeof v === 'object' ? (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0) : BigInt(v);
+  const b = typeof v === 'object' ? uint64FromBits(v) : BigInt(v);
   return 1 + varintSize(b);
 };
 const lengthDelimited = (len: number): number => 1 + smallVarint(len) + len;

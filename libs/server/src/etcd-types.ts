@@ -18,6 +18,11 @@ export function uint64Bits(v: bigint): Uint64Bits {
   return { low: Number(v & 0xffffffffn) | 0, high: Number((v >> 32n) & 0xffffffffn) | 0, unsigned: true };
 }
 
+/** The value of a uint64 given as halves (protobufjs's Long, `Uint64Bits`). */
+export function uint64FromBits(bits: { low: number; high: number }): bigint {
+  return (BigInt(bits.high >>> 0) << 32n) | BigInt(bits.low >>> 0);
+}
+
 /** An int64 as its two 32-bit halves (two's complement), for the same reason. */
 export interface Int64Bits {
   low: number;

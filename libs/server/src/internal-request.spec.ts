@@ -1,17 +1,15 @@
-import { decodeInternalRequest, encodeInternalRequest, uint64Decimal } from './internal-request';
+import { uint64Bits, uint64FromBits } from './etcd-types';
+import { decodeInternalRequest, encodeInternalRequest } from './internal-request';
 
 describe('internal requests', () => {
-  const halves = (n: bigint) => ({
-    low: Number(n & 0xffffffffn) | 0,
-    high: Number(n >> 32n) | 0,
-    unsigned: true,
-  });
-
   it.each([0n, 1n, 0xffffffffn, 2n ** 53n + 1n, 0x3760a4ec3b84f7fan, 2n ** 64n - 1n])(
     'carries the id %s through the log as its decimal text',
     (id) => {
       const decoded = decodeInternalRequest(
-        encodeInternalRequest({ id: halves(id), put: { key: Buffer.from('k'), value: Buffer.from('v') } }),
+        encodeInternalRequest({
+          id: uint64Bits(id),
+          put: { key: Buffer.from('k'), value: Buffer.from('v') },
+        }),
       );
       // Zero is protobuf's default and is not on the wire: it decodes as absent, as before.
       if (id === 0n) expect(decoded.id).toBeUndefined();
@@ -33,9 +31,9 @@ describe('internal requests', () => {
     expect(decoded.auth_info).toEqual({ username: 'u', auth_revision: '18446744073709551615' });
   });
 
-  it('converts halves and safe numbers to decimal text', () => {
-    expect(uint64Decimal({ low: -1, high: -1 })).toBe('18446744073709551615');
-    expect(uint64Decimal({ low: 5, high: 1 })).toBe('4294967301');
-    expect(uint64Decimal(7)).toBe('7');
+  it('reads halves back as the uint64 they hold', () => {
+    expect(uint64FromBits({ low: -1, high: -1 }).toString()).toBe('18446744073709551615');
+    expect(uint64FromBits({ low: 5, high: 1 }).toString()).toBe('4294967301');
+    expect(uint64FromBits(uint64Bits(7n)).toString()).toBe('7');
   });
 });

@@ -23,13 +23,12 @@ import {
 import { Engine, EngineOp } from '../../storage/src';
 import { AppliedEntry, Applier, ApplyResult } from './applier';
 import { Errors, EtcdError, GrpcCode } from './etcd-errors';
+import { Uint64Bits, uint64FromBits } from './etcd-types';
 import {
   InternalRequest,
   MemberAttributesRequest,
-  Uint64,
   decodeInternalRequest,
   encodeInternalRequest,
-  uint64Decimal,
 } from './internal-request';
 import { Logger } from './logger';
 import { ClusterMember, MemberRemovedError, Membership } from './membership';
@@ -269,7 +268,7 @@ export class RaftProposer implements Proposer {
       this.waiters.add(waiter);
       this.local.set(data, waiter);
       if (this.driver.hasPeers) {
-        waiter.key = uint64Decimal(full.id as Uint64);
+        waiter.key = uint64FromBits(full.id as Uint64Bits).toString();
         this.byId.set(waiter.key, waiter);
       }
       this.driver.submit(
@@ -317,7 +316,7 @@ export class RaftProposer implements Proposer {
    */
   changeMembership(type: ConfChangeType, nodeId: bigint, member?: ClusterMember): Promise<void> {
     if (this.stopped) return Promise.reject(Errors.stopped());
-    const id = BigInt(uint64Decimal(this.nextIdLong()));
+    const id = uint64FromBits(this.nextIdLong());
     const cc: ConfChange = {
       type,
       nodeId,
@@ -448,8 +447,8 @@ export class RaftProposer implements Proposer {
     );
   }
 
-  private nextIdLong(): { low: number; high: number; unsigned: boolean } {
-    const id = { low: this.idLow | 0, high: this.idHigh | 0, unsigned: true };
+  private nextIdLong(): Uint64Bits {
+    const id: Uint64Bits = { low: this.idLow | 0, high: this.idHigh | 0, unsigned: true };
     if (++this.idLow > 0xffffffff) {
       this.idLow = 0;
       this.idHigh = (this.idHigh + 1) >>> 0;
