@@ -1,17 +1,30 @@
-import { ServerGrpc } from '@nestjs/microservices';
+import type { Server } from '@grpc/grpc-js';
+import { GrpcOptions, ServerGrpc } from '@nestjs/microservices';
 import { isObservable } from 'rxjs';
+import { serveUnaryDirectly } from './direct-unary';
 
 type UnaryCallback = (err: unknown, value?: unknown) => void;
 type MethodHandler = (request: unknown, metadata: unknown, call: unknown) => unknown;
 type UnaryMethod = (call: { request: unknown; metadata: unknown }, callback: UnaryCallback) => Promise<void>;
 
 /**
- * Nest's gRPC server with a shorter unary path: the handler's result is awaited and sent.
+ * Nest's gRPC server with a shorter unary path: unary calls are read from and answered on the
+ * HTTP/2 stream directly (direct-unary.ts), and the handler's result is awaited and sent.
  * Nest's own path copies the call object for a processing hook (unused here) and wraps each
  * result in an Observable to subscribe to, on every call. A handler that failed still comes
  * back from the exception filter as an Observable that errors; it is answered the same way.
  */
 export class CairnGrpcServer extends ServerGrpc {
+  constructor(private readonly settings: GrpcOptions['options']) {
+    super(settings);
+  }
+
+  override async createClient(): Promise<unknown> {
+    const server = await super.createClient();
+    serveUnaryDirectly(server as Server, this.settings.credentials);
+    return server;
+  }
+
   override createUnaryServiceMethod(methodHandler: MethodHandler): UnaryMethod {
     return async (call, callback) => {
       let result: unknown;

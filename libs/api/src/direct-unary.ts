@@ -1,0 +1,357 @@
+import type { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream, Http2Server } from 'node:http2';
+import { TLSSocket } from 'node:tls';
+
+/** A method as grpc-js registers it (Server.handlers): the path's codec and Nest's handler. */
+interface RegisteredMethod {
+  type: string;
+  path: string;
+  func: (call: DirectUnaryCall, reply: (err: unknown, value?: unknown) => void) => void;
+  serialize(value: unknown): Buffer;
+  deserialize(bytes: Buffer): unknown;
+}
+
+/** The grpc-js 1.14 Server internals this module reads; checked before use. */
+interface ServerInternals {
+  handlers?: Map<string, RegisteredMethod>;
+  http2Servers?: Map<Http2Server, unknown>;
+  options?: Record<string, unknown>;
+  interceptors?: unknown[];
+  onStreamOpened?(stream: ServerHttp2Stream): void;
+}
+
+type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => void;
+
+const GRPC_STATUS = {
+  OK: 0,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNKNOWN: 2,
+};
+// grpc-js's defaults when the server is given no limits.
+const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
+const DEFAULT_MAX_SEND = -1;
+
+// Node does not change header objects it is given that already carry :status, so one of each
+// serves every call.
+const RESPONSE_HEADERS = Object.freeze({
+  ':status': 200,
+  'content-type': 'application/grpc+proto',
+  'grpc-accept-encoding': 'identity,deflate,gzip',
+  'grpc-encoding': 'identity',
+});
+const RESPONSE_OPTIONS = Object.freeze({ waitForTrailers: true });
+const OK_TRAILERS = Object.freeze({ 'grpc-status': '0', 'grpc-message': 'OK' });
+const END_STREAM = Object.freeze({ endStream: true });
+
+const TIMEOUT_UNITS: Record<string, number> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1000,
+  m: 1,
+  u: 0.001,
+  n: 0.000001,
+};
+const TIMEOUT_FORMAT = /^(\d{1,8})([HMSmun])$/;
+
+/**
+ * Serves unary calls straight from the HTTP/2 stream, answering on the wire exactly as grpc-js
+ * does (status codes, messages, headers, trailers, limits), without its per-call machinery:
+ * an intercepting call, a metadata copy, a decoder, a read queue, a call-object stream and
+ * eagerly built trace strings on every call. Under load that machinery was most of what a put
+ * allocated, and so most of the garbage collection that set the tail latency.
+ *
+ * Everything else (streaming methods, unknown paths, wrong content types, compressed
+ * requests) still goes to grpc-js, and so does every call of a server with interceptors (the
+ * server's own, or its credentials', such as the allowed CN or hostname gate), which only
+ * grpc-js runs. Must run after the server is bound; it reads grpc-js internals, so it checks
+ * they are there and returns how many listeners it took over (0: every call keeps grpc-js's
+ * path).
+ */
+export function serveUnaryDirectly(server: Server, credentials?: ServerCredentials): number {
+  const internals = server as unknown as ServerInternals;
+  const { handlers, http2Servers } = internals;
+  if (!(handlers instanceof Map) || !(http2Servers instanceof Map)) return 0;
+  if (!Array.isArray(internals.interceptors) || internals.interceptors.length > 0) return 0;
+  if ((credentials?._getInterceptors().length ?? 0) > 0) return 0;
+  const limits = {
+    maxReceive: numberOption(internals.options, 'grpc.max_receive_message_length', DEFAULT_MAX_RECEIVE),
+    maxSend: numberOption(internals.options, 'grpc.max_send_message_length', DEFAULT_MAX_SEND),
+  };
+  let taken = 0;
+  for (const h2 of http2Servers.keys()) {
+    const listeners = h2.listeners('stream') as StreamListener[];
+    if (listeners.length !== 1) continue;
+    const grpcJs = listeners[0];
+    h2.removeListener('stream', grpcJs);
+    h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+      const method = handlers.get(headers[':path'] as string);
+      if (method?.type !== 'unary' || !plainGrpc(headers)) return grpcJs(stream, headers, flags);
+      internals.onStreamOpened?.(stream);
+      new DirectUnaryCall(stream, headers, method, limits).start();
+    });
+    taken++;
+  }
+  return taken;
+}
+
+function numberOption(options: Record<string, unknown> | undefined, key: string, fallback: number): number {
+  const v = options?.[key];
+  return typeof v === 'number' ? v : fallback;
+}
+
+/** A gRPC request grpc-js would take as it is: gRPC content, not compressed. */
+function plainGrpc(headers: IncomingHttpHeaders): boolean {
+  const type = headers['content-type'];
+  const encoding = headers['grpc-encoding'];
+  return (
+    typeof type === 'string' &&
+    type.startsWith('application/grpc') &&
+    (encoding === undefined || encoding === 'identity')
+  );
+}
+
+/** Request metadata read from the headers when asked (grpc-js's Metadata.get for one key). */
+class HeaderMetadata {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+
+  get(key: string): (string | Buffer)[] {
+    const k = key.toLowerCase();
+    const v = this.headers[k];
+    if (v === undefined || k.startsWith(':')) return [];
+    const values = Array.isArray(v) ? v : [v];
+    if (!k.endsWith('-bin')) return values;
+    return values.flatMap((s) => s.split(',')).map((s) => Buffer.from(s.trim(), 'base64'));
+  }
+}
+
+interface Status {
+  code: number;
+  details: string;
+  metadata?: { toHttp2Headers?(): OutgoingHttpHeaders } | null;
+}
+
+/** The call object handlers see (request, metadata, cancellation, peer), answering once. */
+export class DirectUnaryCall {
+  request: unknown;
+  readonly metadata: HeaderMetadata;
+  cancelled = false;
+  // The request's bytes as they came: the first chunk, then any others (rarely more than one).
+  private first: Buffer | undefined;
+  private rest: Buffer[] | undefined;
+  private received = 0;
+  private messageSize = -1;
+  private answered = false;
+  private deadline = Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  private cancelListeners: (() => void)[] | undefined;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    private readonly method: RegisteredMethod,
+    private readonly limits: { maxReceive: number; maxSend: number },
+  ) {
+    this.metadata = new HeaderMetadata(headers);
+    const timeout = headers['grpc-timeout'];
+    if (timeout !== undefined) this.startDeadline(String(timeout));
+  }
+
+  start(): void {
+    const stream = this.stream;
+    // An error always comes with a close; the listener only keeps it from being thrown.
+    stream.on('error', ignore);
+    stream.once('close', () => this.onClose());
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.once('end', () => this.onEnd());
+  }
+
+  on(event: string, listener: () => void): this {
+    if (event === 'cancelled') (this.cancelListeners ??= []).push(listener);
+    return this;
+  }
+
+  getPeer(): string {
+    const socket = this.stream.session?.socket;
+    if (!socket?.remoteAddress) return 'unknown';
+    return socket.remotePort ? `${socket.remoteAddress}:${socket.remotePort}` : socket.remoteAddress;
+  }
+
+  getDeadline(): number {
+    return this.deadline;
+  }
+
+  /** As grpc-js: the client's certificate when the TLS connection verified it. */
+  getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: object } {
+    const socket = this.stream.session?.socket;
+    if (!(socket instanceof TLSSocket) || !socket.authorized) return {};
+    const cert = socket.getPeerCertificate();
+    return { transportSecurityType: 'ssl', sslPeerCertificate: cert.raw ? cert : undefined };
+  }
+
+  private startDeadline(header: string): void {
+    const match = TIMEOUT_FORMAT.exec(header);
+    if (!match) {
+      process.nextTick(() => this.fail(GRPC_STATUS.INTERNAL, `Invalid grpc-timeout value "${header}"`));
+      return;
+    }
+    const ms = (Number(match[1]) * TIMEOUT_UNITS[match[2]]) | 0;
+    this.deadline = Date.now() + ms;
+    this.timer = setTimeout(() => {
+      this.fail(GRPC_STATUS.DEADLINE_EXCEEDED, 'Deadline exceeded');
+      this.cancel();
+    }, ms);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.answered) return;
+    if (this.first === undefined) this.first = chunk;
+    else (this.rest ??= []).push(chunk);
+    this.received += chunk.length;
+    if (this.messageSize < 0 && this.received >= 5) {
+      this.messageSize = this.bytes().readUInt32BE(1);
+      if (this.limits.maxReceive !== -1 && this.messageSize > this.limits.maxReceive) {
+        this.fail(
+          GRPC_STATUS.RESOURCE_EXHAUSTED,
+          `Received message larger than max (${this.messageSize} vs ${this.limits.maxReceive})`,
+        );
+        return;
+      }
+    }
+    if (this.messageSize >= 0 && this.received > this.messageSize + 5)
+      this.fail(
+        GRPC_STATUS.UNIMPLEMENTED,
+        `Received a second request message for server streaming method ${this.method.path}`,
+      );
+  }
+
+  private bytes(): Buffer {
+    if (this.rest === undefined) return this.first as Buffer;
+    this.first = Buffer.concat([this.first as Buffer, ...this.rest], this.received);
+    this.rest = undefined;
+    return this.first;
+  }
+
+  private onEnd(): void {
+    if (this.answered) return;
+    if (this.messageSize < 0 || this.received !== this.messageSize + 5) {
+      this.fail(
+        GRPC_STATUS.UNIMPLEMENTED,
+        `Received no request message for server streaming method ${this.method.path}`,
+      );
+      return;
+    }
+    const body = this.bytes();
+    try {
+      this.request = this.method.deserialize(body.subarray(5));
+    } catch {
+      this.fail(GRPC_STATUS.INTERNAL, 'Error deserializing request');
+      return;
+    }
+    try {
+      this.method.func(this, (err, value) => this.reply(err, value));
+    } catch {
+      this.fail(GRPC_STATUS.UNKNOWN, 'Unknown error');
+    }
+  }
+
+  private reply(err: unknown, value?: unknown): void {
+    if (this.answered) return;
+    if (err) {
+      this.respondStatus(statusOf(err));
+      return;
+    }
+    let message: Buffer;
+    try {
+      message = this.method.serialize(value);
+    } catch {
+      this.fail(GRPC_STATUS.INTERNAL, 'Error serializing response');
+      return;
+    }
+    if (this.limits.maxSend !== -1 && message.length > this.limits.maxSend) {
+      this.fail(
+        GRPC_STATUS.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${message.length + 5} vs. ${this.limits.maxSend})`,
+      );
+      return;
+    }
+    this.finish();
+    if (this.stream.destroyed || this.stream.closed) return;
+    const frame = Buffer.allocUnsafe(message.length + 5);
+    frame[0] = 0;
+    frame.writeUInt32BE(message.length, 1);
+    message.copy(frame, 5);
+    this.write(() => {
+      this.stream.respond(RESPONSE_HEADERS, RESPONSE_OPTIONS);
+      this.stream.once('wantTrailers', () => this.write(() => this.stream.sendTrailers(OK_TRAILERS)));
+      this.stream.end(frame);
+    });
+  }
+
+  /** A stream the client reset while the answer was on its way throws: it is dropped, never the member. */
+  private write(send: () => void): void {
+    try {
+      send();
+    } catch {
+      this.stream.destroy();
+    }
+  }
+
+  private fail(code: number, details: string): void {
+    if (!this.answered) this.respondStatus({ code, details });
+  }
+
+  /** A trailers-only response: the status in the one header block, as grpc-js sends errors. */
+  private respondStatus(status: Status): void {
+    this.finish();
+    if (this.stream.destroyed || this.stream.closed) return;
+    const headers: OutgoingHttpHeaders = {
+      ...status.metadata?.toHttp2Headers?.(),
+      'grpc-status': String(status.code),
+      'grpc-message': encodeURI(status.details),
+      ':status': 200,
+      'content-type': 'application/grpc+proto',
+    };
+    this.write(() => this.stream.respond(headers, END_STREAM));
+    // Whatever the client still sends is read and dropped.
+    this.stream.resume();
+  }
+
+  private finish(): void {
+    this.answered = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private onClose(): void {
+    const wasAnswered = this.answered;
+    this.finish();
+    if (!wasAnswered) this.cancel();
+  }
+
+  private cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const listeners = this.cancelListeners;
+    if (listeners) process.nextTick(() => listeners.forEach((l) => l()));
+  }
+}
+
+function ignore(): void {}
+
+/** grpc-js's reading of a handler's error: an integer code keeps its details, else UNKNOWN. */
+function statusOf(err: unknown): Status {
+  const e = err as { code?: unknown; details?: unknown; message?: unknown; metadata?: Status['metadata'] };
+  const status: Status = {
+    code: GRPC_STATUS.UNKNOWN,
+    details: typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : 'Unknown Error',
+    metadata: e?.metadata ?? null,
+  };
+  if (typeof e?.code === 'number' && Number.isInteger(e.code)) {
+    status.code = e.code;
+    if (typeof e.details === 'string') status.details = e.details;
+  }
+  return status;
+}
