@@ -10,22 +10,25 @@ import { MaintenanceController } from './maintenance.controller';
 import { LIMITS, LOGGER, Limits, MEMBER } from './tokens';
 import { WatchController } from './watch.controller';
 
+/** The controllers of the etcd v3 gRPC services. */
+export const API_CONTROLLERS = [
+  KvController,
+  MaintenanceController,
+  ClusterController,
+  LeaseController,
+  WatchController,
+  AuthController,
+  LockController,
+  ElectionController,
+];
+
 /** The etcd v3 gRPC services (with Lock and Election) of one member, wired to an already started Member. */
 @Module({})
 export class ApiModule {
   static forMember(member: Member, limits: Limits, logger: Logger): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [
-        KvController,
-        MaintenanceController,
-        ClusterController,
-        LeaseController,
-        WatchController,
-        AuthController,
-        LockController,
-        ElectionController,
-      ],
+      controllers: API_CONTROLLERS,
       providers: [
         { provide: MEMBER, useValue: member },
         { provide: LIMITS, useValue: limits },

@@ -12,12 +12,14 @@ export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
   constructor(private readonly logger: Logger) {}
 
   catch(err: unknown, _host: ArgumentsHost): Observable<never> {
-    if (err instanceof EtcdError) return throwError(() => ({ code: err.code, message: err.message }));
-    if (err instanceof RpcException) return throwError(() => err.getError());
-    this.logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
-    return throwError(() => ({
-      code: GrpcCode.INTERNAL,
-      message: `etcdserver: ${String((err as Error)?.message ?? err)}`,
-    }));
+    return throwError(() => grpcErrorOf(err, this.logger));
   }
+}
+
+/** The gRPC status a handler's error is answered with (what GrpcErrorFilter sends). */
+export function grpcErrorOf(err: unknown, logger: Logger): unknown {
+  if (err instanceof EtcdError) return { code: err.code, message: err.message };
+  if (err instanceof RpcException) return err.getError();
+  logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
+  return { code: GrpcCode.INTERNAL, message: `etcdserver: ${String((err as Error)?.message ?? err)}` };
 }

@@ -4,8 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import { TlsMaterial, serverCredentials } from '../../consensus/src';
 import { ETCD_PROTO_DIR, Logger, Member } from '../../server/src';
-import { ApiModule } from './api.module';
-import { GrpcErrorFilter } from './grpc-errors';
+import { API_CONTROLLERS, ApiModule } from './api.module';
+import { GrpcErrorFilter, grpcErrorOf } from './grpc-errors';
+import { declaredHandlers } from './grpc-handler';
 import { CairnGrpcServer } from './grpc-transport';
 import { GRPC_OVERHEAD_BYTES, Limits } from './tokens';
 
@@ -51,25 +52,30 @@ export async function startGrpcServers(
   try {
     for (const l of opts.listeners) {
       const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+      const strategy = new CairnGrpcServer(
+        {
+          url: `${host}:${l.port}`,
+          credentials: credentialsFor(l, opts.tls),
+          package: ['etcdserverpb', 'v3lockpb', 'v3electionpb'],
+          protoPath: ['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto'],
+          loader: LOADER_OPTIONS,
+          maxReceiveMessageLength: opts.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+          maxSendMessageLength: 2 ** 31 - 1,
+          channelOptions: channelOptions(opts),
+        },
+        (err) => grpcErrorOf(err, opts.logger),
+      );
       const app = await NestFactory.createMicroservice<MicroserviceOptions>(
         ApiModule.forMember(member, opts.limits, opts.logger),
-        {
-          logger: nestLogger(opts.logger),
-          strategy: new CairnGrpcServer({
-            url: `${host}:${l.port}`,
-            credentials: credentialsFor(l, opts.tls),
-            package: ['etcdserverpb', 'v3lockpb', 'v3electionpb'],
-            protoPath: ['etcdserverpb/rpc.proto', 'v3lockpb/v3lock.proto', 'v3electionpb/v3election.proto'],
-            loader: LOADER_OPTIONS,
-            maxReceiveMessageLength: opts.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
-            maxSendMessageLength: 2 ** 31 - 1,
-            channelOptions: channelOptions(opts),
-          }),
-        },
+        { logger: nestLogger(opts.logger), strategy },
       );
-      app.useGlobalFilters(new GrpcErrorFilter(opts.logger));
-      await app.listen();
       apps.push(app);
+      app.useGlobalFilters(new GrpcErrorFilter(opts.logger));
+      await app.init();
+      for (const controller of API_CONTROLLERS)
+        for (const h of declaredHandlers(app.get(controller)))
+          strategy.callDirectly(h.service, h.method, h.call);
+      await app.listen();
     }
   } catch (err) {
     await Promise.all(apps.map((a) => a.close()));

@@ -1,5 +1,5 @@
 import type { Server } from '@grpc/grpc-js';
-import { GrpcOptions, ServerGrpc } from '@nestjs/microservices';
+import { GrpcMethodStreamingType, GrpcOptions, ServerGrpc } from '@nestjs/microservices';
 import { isObservable } from 'rxjs';
 import { serveUnaryDirectly } from './direct-unary';
 
@@ -13,10 +13,26 @@ type UnaryMethod = (call: { request: unknown; metadata: unknown }, callback: Una
  * Nest's own path copies the call object for a processing hook (unused here) and wraps each
  * result in an Observable to subscribe to, on every call. A handler that failed still comes
  * back from the exception filter as an Observable that errors; it is answered the same way.
+ *
+ * Handlers given to callDirectly (controllers that declare no guards, pipes or interceptors)
+ * skip Nest's per-call context and proxy too (three async wrappers per call); their errors
+ * are mapped as the exception filter maps them.
  */
 export class CairnGrpcServer extends ServerGrpc {
-  constructor(private readonly settings: GrpcOptions['options']) {
+  private readonly direct = new Map<unknown, MethodHandler>();
+
+  constructor(
+    private readonly settings: GrpcOptions['options'],
+    private readonly errorOf: (err: unknown) => unknown,
+  ) {
     super(settings);
+  }
+
+  /** Calls `handler` itself for the unary method service/method. Between app.init and listen. */
+  callDirectly(service: string, method: string, handler: MethodHandler): void {
+    const pattern = this.createPattern(service, method, GrpcMethodStreamingType.NO_STREAMING);
+    const nest = this.messageHandlers.get(pattern);
+    if (nest) this.direct.set(nest, handler);
   }
 
   override async createClient(): Promise<unknown> {
@@ -26,6 +42,18 @@ export class CairnGrpcServer extends ServerGrpc {
   }
 
   override createUnaryServiceMethod(methodHandler: MethodHandler): UnaryMethod {
+    const direct = this.direct.get(methodHandler);
+    if (direct)
+      return async (call, callback) => {
+        let result: unknown;
+        try {
+          result = await direct(call.request, call.metadata, call);
+        } catch (err) {
+          callback(this.errorOf(err));
+          return;
+        }
+        callback(null, result);
+      };
     return async (call, callback) => {
       let result: unknown;
       try {
