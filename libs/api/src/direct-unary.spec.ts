@@ -188,6 +188,14 @@ it('a bad grpc-timeout is refused, and a passed deadline answers DEADLINE_EXCEED
   expect(direct.cancelled).toContain('wait');
 });
 
+it('a deadline too long for a timer (30 days) is kept, not wrapped to an expired one as grpc-js does', async () => {
+  const a = await call(direct.port, [frame('echo:later')], { 'grpc-timeout': '2592000S' });
+  expect(a.trailers?.['grpc-status']).toBe('0');
+  expect(Buffer.from(a.body, 'hex').subarray(5).toString()).toBe('later');
+  const b = await call(direct.port, [frame('echo:spaced')], { 'grpc-timeout': '5 S' });
+  expect(b.trailers?.['grpc-status']).toBe('0');
+});
+
 it('a client that goes away cancels the handler', async () => {
   direct.cancelled.length = 0;
   const before = direct.calls.length;

@@ -54,7 +54,10 @@ const TIMEOUT_UNITS: Record<string, number> = {
   u: 0.001,
   n: 0.000001,
 };
-const TIMEOUT_FORMAT = /^(\d{1,8})([HMSmun])$/;
+// grpc-js's own reading of the header (unanchored, spaces allowed).
+const TIMEOUT_FORMAT = /(\d{1,8})\s*([HMSmun])/;
+// The longest delay a Node timer takes; a longer one would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Serves unary calls straight from the HTTP/2 stream, answering on the wire exactly as grpc-js
@@ -197,8 +200,11 @@ export class DirectUnaryCall {
       process.nextTick(() => this.fail(GRPC_STATUS.INTERNAL, `Invalid grpc-timeout value "${header}"`));
       return;
     }
-    const ms = (Number(match[1]) * TIMEOUT_UNITS[match[2]]) | 0;
+    // grpc-js truncates to 32 bits, so a deadline over 24.8 days (a Go client sends 30 days as
+    // 2592000S) wraps and expires at once; here it is kept, and needs no timer.
+    const ms = Math.floor(Number(match[1]) * TIMEOUT_UNITS[match[2]]);
     this.deadline = Date.now() + ms;
+    if (ms > MAX_TIMER_MS) return;
     this.timer = setTimeout(() => {
       this.fail(GRPC_STATUS.DEADLINE_EXCEEDED, 'Deadline exceeded');
       this.cancel();
