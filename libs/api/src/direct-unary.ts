@@ -1,6 +1,7 @@
 import type { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream, Http2Server } from 'node:http2';
 import { TLSSocket } from 'node:tls';
+import { GrpcCode } from '../../server/src';
 
 /** A method as grpc-js registers it (Server.handlers): the path's codec and Nest's handler. */
 interface RegisteredMethod {
@@ -22,14 +23,6 @@ interface ServerInternals {
 
 type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => void;
 
-const GRPC_STATUS = {
-  OK: 0,
-  DEADLINE_EXCEEDED: 4,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNKNOWN: 2,
-};
 // grpc-js's defaults when the server is given no limits.
 const DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
 const DEFAULT_MAX_SEND = -1;
@@ -197,7 +190,7 @@ export class DirectUnaryCall {
   private startDeadline(header: string): void {
     const match = TIMEOUT_FORMAT.exec(header);
     if (!match) {
-      process.nextTick(() => this.fail(GRPC_STATUS.INTERNAL, `Invalid grpc-timeout value "${header}"`));
+      process.nextTick(() => this.fail(GrpcCode.INTERNAL, `Invalid grpc-timeout value "${header}"`));
       return;
     }
     // grpc-js truncates to 32 bits, so a deadline over 24.8 days (a Go client sends 30 days as
@@ -206,7 +199,7 @@ export class DirectUnaryCall {
     this.deadline = Date.now() + ms;
     if (ms > MAX_TIMER_MS) return;
     this.timer = setTimeout(() => {
-      this.fail(GRPC_STATUS.DEADLINE_EXCEEDED, 'Deadline exceeded');
+      this.fail(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded');
       this.cancel();
     }, ms);
   }
@@ -220,7 +213,7 @@ export class DirectUnaryCall {
       this.messageSize = this.bytes().readUInt32BE(1);
       if (this.limits.maxReceive !== -1 && this.messageSize > this.limits.maxReceive) {
         this.fail(
-          GRPC_STATUS.RESOURCE_EXHAUSTED,
+          GrpcCode.RESOURCE_EXHAUSTED,
           `Received message larger than max (${this.messageSize} vs ${this.limits.maxReceive})`,
         );
         return;
@@ -228,7 +221,7 @@ export class DirectUnaryCall {
     }
     if (this.messageSize >= 0 && this.received > this.messageSize + 5)
       this.fail(
-        GRPC_STATUS.UNIMPLEMENTED,
+        GrpcCode.UNIMPLEMENTED,
         `Received a second request message for server streaming method ${this.method.path}`,
       );
   }
@@ -244,7 +237,7 @@ export class DirectUnaryCall {
     if (this.answered) return;
     if (this.messageSize < 0 || this.received !== this.messageSize + 5) {
       this.fail(
-        GRPC_STATUS.UNIMPLEMENTED,
+        GrpcCode.UNIMPLEMENTED,
         `Received no request message for server streaming method ${this.method.path}`,
       );
       return;
@@ -253,13 +246,13 @@ export class DirectUnaryCall {
     try {
       this.request = this.method.deserialize(body.subarray(5));
     } catch {
-      this.fail(GRPC_STATUS.INTERNAL, 'Error deserializing request');
+      this.fail(GrpcCode.INTERNAL, 'Error deserializing request');
       return;
     }
     try {
       this.method.func(this, (err, value) => this.reply(err, value));
     } catch {
-      this.fail(GRPC_STATUS.UNKNOWN, 'Unknown error');
+      this.fail(GrpcCode.UNKNOWN, 'Unknown error');
     }
   }
 
@@ -273,12 +266,12 @@ export class DirectUnaryCall {
     try {
       message = this.method.serialize(value);
     } catch {
-      this.fail(GRPC_STATUS.INTERNAL, 'Error serializing response');
+      this.fail(GrpcCode.INTERNAL, 'Error serializing response');
       return;
     }
     if (this.limits.maxSend !== -1 && message.length > this.limits.maxSend) {
       this.fail(
-        GRPC_STATUS.RESOURCE_EXHAUSTED,
+        GrpcCode.RESOURCE_EXHAUSTED,
         `Sent message larger than max (${message.length + 5} vs. ${this.limits.maxSend})`,
       );
       return;
@@ -351,7 +344,7 @@ function ignore(): void {}
 function statusOf(err: unknown): Status {
   const e = err as { code?: unknown; details?: unknown; message?: unknown; metadata?: Status['metadata'] };
   const status: Status = {
-    code: GRPC_STATUS.UNKNOWN,
+    code: GrpcCode.UNKNOWN,
     details: typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : 'Unknown Error',
     metadata: e?.metadata ?? null,
   };

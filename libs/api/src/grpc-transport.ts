@@ -42,24 +42,16 @@ export class CairnGrpcServer extends ServerGrpc {
   }
 
   override createUnaryServiceMethod(methodHandler: MethodHandler): UnaryMethod {
+    // A direct handler's errors reach here as thrown; Nest's come back from the filter mapped.
     const direct = this.direct.get(methodHandler);
-    if (direct)
-      return async (call, callback) => {
-        let result: unknown;
-        try {
-          result = await direct(call.request, call.metadata, call);
-        } catch (err) {
-          callback(this.errorOf(err));
-          return;
-        }
-        callback(null, result);
-      };
+    const handler = direct ?? methodHandler;
+    const toStatus = direct ? this.errorOf : (err: unknown) => err;
     return async (call, callback) => {
       let result: unknown;
       try {
-        result = await methodHandler(call.request, call.metadata, call);
+        result = await handler(call.request, call.metadata, call);
       } catch (err) {
-        callback(err);
+        callback(toStatus(err));
         return;
       }
       if (!isObservable(result)) {
