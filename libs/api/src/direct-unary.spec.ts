@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
 import { DirectUnaryCall, serveUnaryDirectly } from './direct-unary';
+import { FrameEncoder } from './kv-frames';
 
 // Each request names what the handler does with it: the same requests go to a plain grpc-js
 // server and to one whose unary calls are served directly, and the answers must be the same
@@ -35,7 +36,7 @@ function handler(calls: unknown[], cancelled: string[]) {
   };
 }
 
-async function start(direct: boolean): Promise<Server> {
+async function start(direct: boolean, frames?: ReadonlyMap<string, FrameEncoder>): Promise<Server> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE });
   const calls: unknown[] = [];
   const cancelled: string[] = [];
@@ -69,7 +70,7 @@ async function start(direct: boolean): Promise<Server> {
       err ? fail(err) : ok(p),
     ),
   );
-  if (direct) expect(serveUnaryDirectly(server)).toBe(1);
+  if (direct) expect(serveUnaryDirectly(server, undefined, frames)).toBe(1);
   return { port, server, calls, cancelled };
 }
 
@@ -264,4 +265,19 @@ it('leaves compressed requests, other content types, unknown paths and streaming
   expect(unknown.headers['grpc-status']).toBe(String(grpc.status.UNIMPLEMENTED));
   const streamed = await passedOn([frame('x')], { ':path': STREAMING });
   expect(Buffer.from(streamed.body, 'hex').subarray(5).toString()).toBe('streamed');
+});
+
+it("a method's frame encoder answers the values it takes; the serializer answers the others", async () => {
+  const byHand: FrameEncoder = (v) =>
+    Buffer.isBuffer(v) && v.toString() === 'hand' ? frame('encoded by hand') : undefined;
+  const server = await start(true, new Map([[METHOD, byHand]]));
+  try {
+    const hand = await call(server.port, [frame('echo:hand')], {}, true);
+    expect(Buffer.from(hand.body, 'hex').subarray(5).toString()).toBe('encoded by hand');
+    expect(hand.trailers).toEqual({ 'grpc-status': '0', 'grpc-message': '' });
+    const other = await call(server.port, [frame('echo:other')], {}, true);
+    expect(Buffer.from(other.body, 'hex').subarray(5).toString()).toBe('other');
+  } finally {
+    server.server.forceShutdown();
+  }
 });

@@ -2,6 +2,7 @@ import type { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream, Http2Server } from 'node:http2';
 import { TLSSocket } from 'node:tls';
 import { GrpcCode } from '../../server/src';
+import type { FrameEncoder } from './kv-frames';
 
 /** A method as grpc-js registers it (Server.handlers): the path's codec and Nest's handler. */
 interface RegisteredMethod {
@@ -19,6 +20,12 @@ interface ServerInternals {
   options?: Record<string, unknown>;
   interceptors?: unknown[];
   onStreamOpened?(stream: ServerHttp2Stream): void;
+}
+
+interface DirectOptions {
+  frames: ReadonlyMap<string, FrameEncoder>;
+  maxReceive: number;
+  maxSend: number;
 }
 
 type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => void;
@@ -63,15 +70,21 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * server's own, or its credentials', such as the allowed CN or hostname gate), which only
  * grpc-js runs. Must run after the server is bound; it reads grpc-js internals, so it checks
  * they are there and returns how many listeners it took over (0: every call keeps grpc-js's
- * path).
+ * path). `frames` encodes some methods' responses by hand (see kv-frames.ts); the others, and
+ * any value those encoders do not take, go through the method's own serializer.
  */
-export function serveUnaryDirectly(server: Server, credentials?: ServerCredentials): number {
+export function serveUnaryDirectly(
+  server: Server,
+  credentials?: ServerCredentials,
+  frames: ReadonlyMap<string, FrameEncoder> = new Map(),
+): number {
   const internals = server as unknown as ServerInternals;
   const { handlers, http2Servers } = internals;
   if (!(handlers instanceof Map) || !(http2Servers instanceof Map)) return 0;
   if (!Array.isArray(internals.interceptors) || internals.interceptors.length > 0) return 0;
   if ((credentials?._getInterceptors().length ?? 0) > 0) return 0;
-  const limits = {
+  const options: DirectOptions = {
+    frames,
     maxReceive: numberOption(internals.options, 'grpc.max_receive_message_length', DEFAULT_MAX_RECEIVE),
     maxSend: numberOption(internals.options, 'grpc.max_send_message_length', DEFAULT_MAX_SEND),
   };
@@ -85,7 +98,7 @@ export function serveUnaryDirectly(server: Server, credentials?: ServerCredentia
       const method = handlers.get(headers[':path'] as string);
       if (method?.type !== 'unary' || !plainGrpc(headers)) return grpcJs(stream, headers, flags);
       internals.onStreamOpened?.(stream);
-      new DirectUnaryCall(stream, headers, method, limits).start();
+      new DirectUnaryCall(stream, headers, method, options).start();
     });
     taken++;
   }
@@ -147,7 +160,7 @@ export class DirectUnaryCall {
     private readonly stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
     private readonly method: RegisteredMethod,
-    private readonly limits: { maxReceive: number; maxSend: number },
+    private readonly options: DirectOptions,
   ) {
     this.metadata = new HeaderMetadata(headers);
     const timeout = headers['grpc-timeout'];
@@ -211,10 +224,10 @@ export class DirectUnaryCall {
     this.received += chunk.length;
     if (this.messageSize < 0 && this.received >= 5) {
       this.messageSize = this.bytes().readUInt32BE(1);
-      if (this.limits.maxReceive !== -1 && this.messageSize > this.limits.maxReceive) {
+      if (this.options.maxReceive !== -1 && this.messageSize > this.options.maxReceive) {
         this.fail(
           GrpcCode.RESOURCE_EXHAUSTED,
-          `Received message larger than max (${this.messageSize} vs ${this.limits.maxReceive})`,
+          `Received message larger than max (${this.messageSize} vs ${this.options.maxReceive})`,
         );
         return;
       }
@@ -262,26 +275,23 @@ export class DirectUnaryCall {
       this.respondStatus(statusOf(err));
       return;
     }
-    let message: Buffer;
+    let frame: Buffer;
     try {
-      message = this.method.serialize(value);
+      frame = this.options.frames.get(this.method.path)?.(value) ?? framed(this.method.serialize(value));
     } catch {
       this.fail(GrpcCode.INTERNAL, 'Error serializing response');
       return;
     }
-    if (this.limits.maxSend !== -1 && message.length > this.limits.maxSend) {
+    const length = frame.length - 5;
+    if (this.options.maxSend !== -1 && length > this.options.maxSend) {
       this.fail(
         GrpcCode.RESOURCE_EXHAUSTED,
-        `Sent message larger than max (${message.length + 5} vs. ${this.limits.maxSend})`,
+        `Sent message larger than max (${length + 5} vs. ${this.options.maxSend})`,
       );
       return;
     }
     this.finish();
     if (this.stream.destroyed || this.stream.closed) return;
-    const frame = Buffer.allocUnsafe(message.length + 5);
-    frame[0] = 0;
-    frame.writeUInt32BE(message.length, 1);
-    message.copy(frame, 5);
     this.write(() => {
       this.stream.respond(RESPONSE_HEADERS, RESPONSE_OPTIONS);
       this.stream.on('wantTrailers', () => this.write(() => this.stream.sendTrailers(OK_TRAILERS)));
@@ -339,6 +349,15 @@ export class DirectUnaryCall {
 }
 
 function ignore(): void {}
+
+/** A message in its gRPC frame: not compressed, then its length. */
+function framed(message: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(message.length + 5);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+}
 
 /** grpc-js's reading of a handler's error: an integer code keeps its details, else UNKNOWN. */
 function statusOf(err: unknown): Status {

@@ -2,6 +2,7 @@ import type { Server } from '@grpc/grpc-js';
 import { GrpcMethodStreamingType, GrpcOptions, ServerGrpc } from '@nestjs/microservices';
 import { isObservable } from 'rxjs';
 import { serveUnaryDirectly } from './direct-unary';
+import { KV_RESPONSE_FRAMES } from './kv-frames';
 
 type UnaryCallback = (err: unknown, value?: unknown) => void;
 type MethodHandler = (request: unknown, metadata: unknown, call: unknown) => unknown;
@@ -37,7 +38,7 @@ export class CairnGrpcServer extends ServerGrpc {
 
   override async createClient(): Promise<unknown> {
     const server = await super.createClient();
-    serveUnaryDirectly(server as Server, this.settings.credentials);
+    serveUnaryDirectly(server as Server, this.settings.credentials, KV_RESPONSE_FRAMES);
     return server;
   }
 
