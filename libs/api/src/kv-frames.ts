@@ -31,7 +31,11 @@ function halves(v: unknown): boolean {
   if (typeof v === 'string') {
     if (!/^-?\d{1,20}$/.test(v)) return false;
     const b = BigInt(v);
-    return b >= INT64_MIN && b < UINT64_LIMIT && fromBigInt(b);
+    if (b < INT64_MIN || b >= UINT64_LIMIT) return false;
+    const u = BigInt.asUintN(64, b);
+    scratch.lo = Number(u & 0xffffffffn);
+    scratch.hi = Number(u >> 32n);
+    return true;
   }
   if (typeof v === 'object' && v !== null) {
     const { low, high } = v as { low?: unknown; high?: unknown };
@@ -43,20 +47,13 @@ function halves(v: unknown): boolean {
   return false;
 }
 
-function fromBigInt(b: bigint): boolean {
-  const u = BigInt.asUintN(64, b);
-  scratch.lo = Number(u & 0xffffffffn);
-  scratch.hi = Number(u >> 32n);
-  return true;
-}
-
 function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
 
 function varint64Size(lo: number, hi: number): number {
   if (hi === 0) return varintSize(lo);
-  // Bits above the first 28 of lo: 7 per byte from bit 28 on.
+  // 33 to 64 significant bits at 7 per byte: 5 bytes up to 35 bits, one more per 7 bits of hi.
   const top = hi < 0x8 ? 0 : hi < 0x400 ? 1 : hi < 0x20000 ? 2 : hi < 0x1000000 ? 3 : hi < 0x80000000 ? 4 : 5;
   return 5 + top;
 }
