@@ -23,7 +23,7 @@ import {
   entrySize,
   isEmptyHardState,
 } from '../../raft/src';
-import { Engine, EngineOp, metaKey } from '../../storage/src';
+import { Engine, EngineOp, metaKey, writeUint64BE } from '../../storage/src';
 
 /**
  * On-disk layout of the Raft log, in the member's one RocksDB:
@@ -43,14 +43,14 @@ export const CONF_STATE_KEY = metaKey('raft-conf-state');
 export function entryKey(index: bigint): Buffer {
   const buf = Buffer.allocUnsafe(9);
   buf[0] = ENTRY_PREFIX;
-  buf.writeBigUInt64BE(index, 1);
+  writeUint64BE(buf, index, 1);
   return buf;
 }
 
 export function encodeLogEntry(e: Entry): Buffer {
   const out = Buffer.allocUnsafe(9 + e.data.length);
   out[0] = e.type;
-  out.writeBigUInt64BE(e.term, 1);
+  writeUint64BE(out, e.term, 1);
   out.set(e.data, 9);
   return out;
 }

@@ -1,4 +1,7 @@
+import fc from 'fast-check';
+import * as protobuf from 'protobufjs';
 import { uint64Bits, uint64FromBits } from './etcd-types';
+import { CAIRN_PROTO_DIR, ETCD_PROTO_DIR } from './proto-path';
 import { decodeInternalRequest, encodeInternalRequest } from './internal-request';
 
 describe('internal requests', () => {
@@ -35,5 +38,57 @@ describe('internal requests', () => {
     expect(uint64FromBits({ low: -1, high: -1 }).toString()).toBe('18446744073709551615');
     expect(uint64FromBits({ low: 5, high: 1 }).toString()).toBe('4294967301');
     expect(uint64FromBits(uint64Bits(7n)).toString()).toBe('7');
+  });
+});
+
+describe('a put written by hand', () => {
+  // protobufjs, as every request other than a plain put is still written.
+  const type = (() => {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) =>
+      target.startsWith('etcdserverpb/') || target.startsWith('mvccpb/') || target.startsWith('authpb/')
+        ? `${ETCD_PROTO_DIR}/${target}`
+        : `${CAIRN_PROTO_DIR}/${target}`;
+    root.loadSync('internal.proto', { keepCase: true });
+    return root.lookupType('cairn.internal.InternalRequest');
+  })();
+  const generic = (req: object) => Buffer.from(type.encode(type.fromObject(req)).finish());
+
+  const uint64 = fc.oneof(
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(uint64Bits),
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String),
+    fc.nat(),
+  );
+  const put = fc.record(
+    {
+      key: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+      value: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+      lease: fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }).map(String),
+      prev_kv: fc.boolean(),
+      ignore_value: fc.boolean(),
+      ignore_lease: fc.boolean(),
+    },
+    { requiredKeys: ['key'] },
+  );
+  const authInfo = fc.record(
+    { username: fc.string({ unit: 'grapheme', maxLength: 20 }), auth_revision: uint64 },
+    { requiredKeys: [] },
+  );
+  const request = fc.record({ id: uint64, put, auth_info: authInfo }, { requiredKeys: ['id', 'put'] });
+
+  it("is protobufjs's bytes, and decodes as the put it was", () => {
+    fc.assert(
+      fc.property(request, (req) => {
+        const bytes = Buffer.from(encodeInternalRequest(req as never));
+        expect(bytes.equals(generic(req))).toBe(true);
+        expect(decodeInternalRequest(bytes).put?.key ?? Buffer.alloc(0)).toEqual(req.put.key);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a put with any other request beside it is left to protobufjs', () => {
+    const req = { id: '1', put: { key: Buffer.from('k') }, txn: {} };
+    expect(Buffer.from(encodeInternalRequest(req as never))).toEqual(generic(req));
   });
 });

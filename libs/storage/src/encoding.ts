@@ -48,12 +48,37 @@ export interface StoredRecord {
   value: Buffer;
 }
 
+const TWO_32 = 2 ** 32;
+
+/**
+ * Writes a non-negative 64-bit value below 2^53 (indexes, terms, lease ids: all of them in
+ * practice) as two 32-bit halves, without the BigInt arithmetic, and its allocations, of Node's
+ * 64-bit writers; false for any other value.
+ */
+function writeSafeInteger(buf: Buffer, v: bigint, offset: number): boolean {
+  const n = Number(v);
+  if (n < 0 || n > Number.MAX_SAFE_INTEGER) return false;
+  buf.writeUInt32BE(Math.floor(n / TWO_32), offset);
+  buf.writeUInt32BE(n >>> 0, offset + 4);
+  return true;
+}
+
+/** buf.writeBigInt64BE, cheaper for the common values. */
+export function writeInt64BE(buf: Buffer, v: bigint, offset: number): void {
+  if (!writeSafeInteger(buf, v, offset)) buf.writeBigInt64BE(v, offset);
+}
+
+/** buf.writeBigUInt64BE, cheaper for the common values. */
+export function writeUint64BE(buf: Buffer, v: bigint, offset: number): void {
+  if (!writeSafeInteger(buf, v, offset)) buf.writeBigUInt64BE(v, offset);
+}
+
 export function encodeRecord(r: StoredRecord): Buffer {
   const buf = Buffer.allocUnsafe(HEADER + r.key.length + r.value.length);
   buf[0] = r.tombstone ? TOMBSTONE : 0;
   buf.writeDoubleBE(r.createRevision, 1);
   buf.writeDoubleBE(r.version, 9);
-  buf.writeBigInt64BE(r.lease, 17);
+  writeInt64BE(buf, r.lease, 17);
   buf.writeUInt32BE(r.key.length, 25);
   r.key.copy(buf, HEADER);
   r.value.copy(buf, HEADER + r.key.length);
