@@ -65,7 +65,12 @@ const TO_OBJECT: protobuf.IConversionOptions = {
 export function encodeInternalRequest(req: InternalRequest): Uint8Array {
   // A put (what write loads propose most) is written by hand, as protobufjs would write it.
   const bytes = isPut(req) ? encodeMessage(putInternalRequest, req, { omitDefaults: true }) : undefined;
-  return bytes ?? InternalRequestType.encode(InternalRequestType.fromObject(req)).finish();
+  return bytes ?? encodeWithProtobufjs(req);
+}
+
+/** The generic encoding, which every request takes (and the hand-written one must equal). */
+export function encodeWithProtobufjs(req: InternalRequest): Uint8Array {
+  return InternalRequestType.encode(InternalRequestType.fromObject(req)).finish();
 }
 
 /** A put and nothing else (besides the id and who sent it). */

@@ -28,7 +28,7 @@ describe('revision keys', () => {
 });
 
 describe('64-bit writers', () => {
-  const signed = [
+  const SIGNED = [
     0n,
     1n,
     255n,
@@ -40,7 +40,7 @@ describe('64-bit writers', () => {
     -1n,
     -(1n << 63n),
   ];
-  const unsigned = [
+  const UNSIGNED = [
     0n,
     1n,
     0xffffffffn,
@@ -50,20 +50,26 @@ describe('64-bit writers', () => {
     (1n << 53n) + 1n,
     (1n << 64n) - 1n,
   ];
+  const cases = [
+    ...SIGNED.map((v) => ({
+      name: 'writeInt64BE',
+      ours: writeInt64BE,
+      node: Buffer.prototype.writeBigInt64BE,
+      v,
+    })),
+    ...UNSIGNED.map((v) => ({
+      name: 'writeUint64BE',
+      ours: writeUint64BE,
+      node: Buffer.prototype.writeBigUInt64BE,
+      v,
+    })),
+  ];
 
-  it.each(signed.map((v) => [v]))('writeInt64BE(%s) writes what writeBigInt64BE writes', (v) => {
-    const ours = Buffer.alloc(10, 0xaa);
-    const node = Buffer.alloc(10, 0xaa);
-    writeInt64BE(ours, v, 1);
-    node.writeBigInt64BE(v, 1);
-    expect(ours).toEqual(node);
-  });
-
-  it.each(unsigned.map((v) => [v]))('writeUint64BE(%s) writes what writeBigUInt64BE writes', (v) => {
-    const ours = Buffer.alloc(10, 0xaa);
-    const node = Buffer.alloc(10, 0xaa);
-    writeUint64BE(ours, v, 1);
-    node.writeBigUInt64BE(v, 1);
-    expect(ours).toEqual(node);
+  it.each(cases)("$name($v) writes Node's BigInt writer's bytes", ({ ours, node, v }) => {
+    const a = Buffer.alloc(10, 0xaa);
+    const b = Buffer.alloc(10, 0xaa);
+    ours(a, v, 1);
+    node.call(b, v, 1);
+    expect(a).toEqual(b);
   });
 });
