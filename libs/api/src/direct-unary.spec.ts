@@ -178,6 +178,24 @@ it('serves unary calls itself, with the call object handlers expect', async () =
   expect(plain.calls[plain.calls.length - 1]).not.toBeInstanceOf(DirectUnaryCall);
 });
 
+it('once the stream closes, the call and the stream let go of each other', async () => {
+  const before = direct.calls.length;
+  await same([frame('echo:bye')]);
+  const c = direct.calls[before] as DirectUnaryCall;
+  const stream = (c as unknown as { stream: http2.ServerHttp2Stream }).stream;
+  // The client has its answer; the server's close may come a moment later.
+  for (let i = 0; i < 100 && c.request !== undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(stream.closed).toBe(true);
+  expect(c.request).toBeUndefined();
+  // Node's and grpc-js's own listeners may stay; none of the call's does.
+  const own = c as unknown as Record<string, () => void>;
+  const listeners = ['data', 'end', 'close', 'wantTrailers'].flatMap((e) => stream.listeners(e));
+  for (const name of ['dataListener', 'endListener', 'closeListener', 'trailersListener']) {
+    expect(typeof own[name]).toBe('function');
+    expect(listeners).not.toContain(own[name]);
+  }
+});
+
 it('a request split over many chunks, and one split inside its length prefix', async () => {
   const whole = frame(`echo:${'x'.repeat(900)}`);
   const chunks = [

@@ -394,6 +394,9 @@ class PeerLink {
       'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS,
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
+      // Raft resends whatever matters. grpc-js's retry layer would hold every message written
+      // on a stream until the peer answers (it answers only when the stream ends), up to 1 MB.
+      'grpc.enable_retries': 0,
     }) as never;
     this.followConnection();
   }
