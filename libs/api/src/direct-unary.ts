@@ -341,10 +341,10 @@ export class DirectUnaryCall {
   }
 
   /**
-   * The call lets go of the stream, and the stream of the call. Under write load, closed
-   * streams outlived their calls (their objects were promoted out of the young generation,
-   * through a path inside node:http2 not pinned down), and took the call, its request and its
-   * answer with them: letting go cut what a serving member's scavenges promoted by a third.
+   * The call lets go of the stream, and the stream of the call: a closed stream can outlive
+   * its call (node:http2's stream map kept them until a full collection; see stream-table.ts),
+   * and must not take the call, its request and its answer along. Before the stream tables,
+   * this alone cut what a serving member's scavenges promoted by a third.
    */
   private onClose(): void {
     const wasAnswered = this.answered;

@@ -3,6 +3,7 @@ import { GrpcMethodStreamingType, GrpcOptions, ServerGrpc } from '@nestjs/micros
 import { isObservable } from 'rxjs';
 import { serveUnaryDirectly } from './direct-unary';
 import { KV_RESPONSE_FRAMES } from './kv-frames';
+import { useStreamTables } from './stream-table';
 
 type UnaryCallback = (err: unknown, value?: unknown) => void;
 type MethodHandler = (request: unknown, metadata: unknown, call: unknown) => unknown;
@@ -39,6 +40,9 @@ export class CairnGrpcServer extends ServerGrpc {
   override async createClient(): Promise<unknown> {
     const server = await super.createClient();
     serveUnaryDirectly(server as Server, this.settings.credentials, KV_RESPONSE_FRAMES);
+    // grpc-js's HTTP/2 servers, one per bound address (see stream-table.ts for why).
+    const { http2Servers } = server as unknown as { http2Servers?: unknown };
+    if (http2Servers instanceof Map) for (const h2 of http2Servers.keys()) useStreamTables(h2);
     return server;
   }
 

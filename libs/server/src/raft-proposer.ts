@@ -20,7 +20,7 @@ import {
   EntryType,
   ProposalDroppedError,
 } from '../../raft/src';
-import { Engine, EngineOp } from '../../storage/src';
+import { Engine, EngineOp, KeyTable } from '../../storage/src';
 import { AppliedEntry, Applier, ApplyResult } from './applier';
 import { Errors, EtcdError, GrpcCode } from './etcd-errors';
 import { Uint64Bits, uint64FromBits } from './etcd-types';
@@ -67,6 +67,8 @@ export interface RaftProposerOptions {
 }
 
 interface Waiter {
+  /** Its place in `waiters`: proposals are numbered in the order they were made. */
+  seq: number;
   request: InternalRequest;
   /** Its entry's payload, the key in `local`. */
   data: Uint8Array;
@@ -88,13 +90,17 @@ interface Waiter {
  * advance the applied index.
  */
 export class RaftProposer implements Proposer {
-  /** Requests proposed here and not applied yet, oldest first. */
-  private readonly waiters = new Set<Waiter>();
+  /**
+   * Requests proposed here and not applied yet, by `seq` (so oldest first). A KeyTable, like
+   * byId, because a request per put comes and goes (see KeyTable: a Set would promote them).
+   */
+  private readonly waiters = KeyTable.ofNumbers<Waiter>();
+  private nextSeq = 0;
   /**
    * The same, by request id, when there are peers: a follower's proposal reaches the log
    * through the leader and comes back as other bytes, found again by the id inside.
    */
-  private readonly byId = new Map<string, Waiter>();
+  private readonly byId = KeyTable.ofStrings<Waiter>();
   /**
    * The same, by their entry's payload: a leader's log hands back the very bytes it was given,
    * so the apply step finds the waiter, and the request as proposed, without decoding. Weak,
@@ -264,8 +270,15 @@ export class RaftProposer implements Proposer {
     const data = encodeInternalRequest(full);
     if (data.length > this.opts.maxRequestBytes) return Promise.reject(Errors.requestTooLarge());
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { request: full, data, resolve, reject, deadline: this.clock + this.timeoutMs };
-      this.waiters.add(waiter);
+      const waiter: Waiter = {
+        seq: this.nextSeq++,
+        request: full,
+        data,
+        resolve,
+        reject,
+        deadline: this.clock + this.timeoutMs,
+      };
+      this.waiters.set(waiter.seq, waiter);
       this.local.set(data, waiter);
       if (this.driver.hasPeers) {
         waiter.key = uint64FromBits(full.id as Uint64Bits).toString();
@@ -285,13 +298,13 @@ export class RaftProposer implements Proposer {
   private forget(waiter: Waiter): boolean {
     if (waiter.key !== undefined) this.byId.delete(waiter.key);
     this.local.delete(waiter.data);
-    return this.waiters.delete(waiter);
+    return this.waiters.delete(waiter.seq);
   }
 
   /** Fails the requests that waited longer than the request timeout (oldest first: stops at the first that did not). */
   private sweep(): void {
     this.clock = Date.now();
-    for (const w of this.waiters) {
+    for (const w of this.waiters.values()) {
       if (w.deadline > this.clock) break;
       if (!w.accepted) continue;
       this.forget(w);
@@ -465,7 +478,7 @@ export class RaftProposer implements Proposer {
   }
 
   private failWaiters(): void {
-    for (const w of this.waiters) {
+    for (const w of this.waiters.values()) {
       this.local.delete(w.data);
       w.reject(Errors.stopped());
     }

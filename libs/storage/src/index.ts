@@ -1,6 +1,7 @@
 export * from './types';
 export * from './errors';
 export { Engine } from './rocks';
+export { KeyTable } from './key-table';
 export type { EngineOp } from './rocks';
 export { MvccStore, toKeyRange } from './mvcc';
 export type { LeaseLookup, FlushedBatch } from './mvcc';

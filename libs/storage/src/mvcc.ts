@@ -89,8 +89,12 @@ export class MvccStore {
   // etcd's store starts at revision 1 (so the first write is revision 2) and uncompacted (-1).
   private currentRev = 1;
   private compactRev = -1;
-  /** Values written in the open batch, by their index entry: reads inside the batch find them here. */
-  private readonly pendingValues = new Map<IndexedRevision, Buffer>();
+  /**
+   * Values written in the open batch, by their index entry: reads inside the batch find them
+   * here. A WeakMap, new for each batch: a Map refilled batch after batch would keep them
+   * alive until a full collection (see KeyTable); a WeakMap's table has no such link.
+   */
+  private pendingValues = new WeakMap<IndexedRevision, Buffer>();
   private pendingOps: EngineOp[] = [];
   private pendingEvents: MvccEvent[] = [];
   private compactor: Compactor;
@@ -123,7 +127,7 @@ export class MvccStore {
     this.currentRev = 1;
     this.compactRev = -1;
     this.recordBytes = 0;
-    this.pendingValues.clear();
+    this.pendingValues = new WeakMap();
     this.pendingOps = [];
     this.pendingEvents = [];
     await this.rebuild();
@@ -289,7 +293,7 @@ export class MvccStore {
     const events = this.pendingEvents;
     this.pendingOps = [];
     this.pendingEvents = [];
-    this.pendingValues.clear();
+    this.pendingValues = new WeakMap();
     return { events };
   }
 

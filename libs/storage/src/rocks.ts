@@ -1,5 +1,6 @@
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { Worker } from 'node:worker_threads';
+import { KeyTable } from './key-table';
 
 const NO_OPTIONS = {};
 
@@ -155,7 +156,8 @@ parentPort.on('message', async (id) => {
 class SyncWorker {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  // A KeyTable, not a Map: a sync per Raft round comes and goes (see KeyTable).
+  private readonly pending = KeyTable.ofNumbers<{ resolve: () => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
 
   constructor(handle: unknown) {
