@@ -186,6 +186,32 @@ describe('listeners', () => {
   });
 });
 
+describe('heap growth', () => {
+  /** The member's "heap growing factor set" log entries, once it serves. */
+  async function heapGrowthLogs(nodeArgs: string[]): Promise<unknown[]> {
+    const d = spawnDaemon(
+      'cairn',
+      ['--data-dir', join(tmp, 'data'), '--log-level', 'debug', ...(await listenArgs()).args],
+      nodeArgs,
+    );
+    await d.ready;
+    await d.kill();
+    return d
+      .stderr()
+      .split('\n')
+      .filter((l) => isJson(l) && JSON.parse(l).msg === 'heap growing factor set')
+      .map((l) => JSON.parse(l).raised);
+  }
+
+  it('a member raises the heap growing factor on its small heap', async () => {
+    expect(await heapGrowthLogs([])).toEqual([true]);
+  });
+
+  it("an operator's own --heap-growing-percent for node is left alone", async () => {
+    expect(await heapGrowthLogs(['--heap-growing-percent=0'])).toEqual([]);
+  });
+});
+
 /** The error-level log entries (their msg and error fields) and any line that is not JSON. */
 function errorText(stderr: string): string {
   return stderr

@@ -21,10 +21,11 @@ export interface Daemon {
 
 const running = new Set<Daemon>();
 
-export function spawnDaemon(kind: MemberKind, args: string[]): Daemon {
+/** `nodeArgs` go to node before Cairn's entry point (Cairn only). */
+export function spawnDaemon(kind: MemberKind, args: string[], nodeArgs: string[] = []): Daemon {
   const child =
     kind === 'cairn'
-      ? spawn(process.execPath, [CAIRN_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(process.execPath, [...nodeArgs, CAIRN_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -4,6 +4,7 @@ import { startGrpcServers, startMetricsServers } from '../../../libs/api/src';
 import { JwtTokenProvider, TokenProvider } from '../../../libs/auth/src';
 import { Member, MemberRemovedError } from '../../../libs/server/src';
 import { CairnConfig, exitOnConfigError, formatConfigHelp, formatVersion, loadConfig } from './config';
+import { manageHeapGrowth } from './heap-growth';
 import { Logger, createLogger } from './logging';
 import { loadClientTls, loadPeerTls } from './tls-files';
 
@@ -22,6 +23,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
   process.removeAllListeners('warning');
   process.on('warning', (w: Error & { code?: string }) => logger.warn(w.message, { code: w.code ?? w.name }));
   for (const warning of config.warnings) logger.warn(warning);
+  manageHeapGrowth(logger);
   try {
     await serve(config, logger);
   } catch (err) {
