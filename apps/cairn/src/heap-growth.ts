@@ -56,17 +56,15 @@ export class HeapGrowth {
 }
 
 /**
- * Manages the heap growing factor for this process unless the operator set it; returns a
- * function that stops. The check runs off an unref'd timer, so it never keeps the process up.
+ * Manages the heap growing factor for this process unless the operator set it. The check runs
+ * off an unref'd timer, so it never keeps the process up.
  */
-export function manageHeapGrowth(logger: Pick<Logger, 'debug'>, execArgv = process.execArgv): () => void {
-  if (operatorSetsHeapGrowth(execArgv)) return () => undefined;
+export function manageHeapGrowth(logger: Pick<Logger, 'debug'>, execArgv = process.execArgv): void {
+  if (operatorSetsHeapGrowth(execArgv)) return;
   const growth = new HeapGrowth();
   const adjust = () => {
     if (growth.adjust()) logger.debug('heap growing factor set', { raised: growth.isRaised });
   };
   adjust();
-  const timer = setInterval(adjust, CHECK_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  setInterval(adjust, CHECK_INTERVAL_MS).unref();
 }

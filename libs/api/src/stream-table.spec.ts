@@ -39,7 +39,7 @@ describe('useStreamTables', () => {
     });
   }
 
-  it("serves calls with every session's streams in a StreamTable, and closes the streams a session still has", async () => {
+  it("serves calls with every session's streams in a KeyTable, and closes the streams a session still has", async () => {
     const client = http2.connect(`http://127.0.0.1:${port}`);
     clients.push(client);
     const statuses = await Promise.all(Array.from({ length: 50 }, () => request(client, '/call')));
