@@ -47,13 +47,16 @@ const hasEtcd = (() => {
     ]);
 
   it.each<[string, Transport, string[]]>([
+    ['put', 'frames', []],
     ['put', 'h2', []],
     ['put', 'grpc-js', []],
+    ['range', 'frames', []],
     ['range', 'h2', []],
     ['range', 'grpc-js', ['--consistency', 's']],
+    ['txn', 'frames', ['--txn-ops', '3']],
     ['txn', 'h2', ['--txn-ops', '3']],
-    ['mixed', 'h2', ['--read-ratio', '0.5']],
-    ['lease-keepalive', 'h2', []],
+    ['mixed', 'frames', ['--read-ratio', '0.5']],
+    ['lease-keepalive', 'frames', []],
   ])('%s over %s %j', async (workload, transport, more) => {
     const r = await runBench(small(workload, '--transport', transport, ...more));
     expect(r.firstError).toBeUndefined();
@@ -71,21 +74,24 @@ const hasEtcd = (() => {
     expect(r.total).toBeGreaterThan(0);
   });
 
-  it.each<Transport>(['h2', 'grpc-js'])('%s reports gRPC status errors as CallError', async (transport) => {
-    const conn = openConn(transport, cluster.endpoints[0], 0);
-    try {
-      await conn.ready();
-      const RangeRequest = etcdType('RangeRequest');
-      // Far-future revision: etcd answers OUT_OF_RANGE "required revision is a future revision".
-      const req = Buffer.from(RangeRequest.encode({ key: Buffer.from('k'), revision: 1e9 }).finish());
-      const err = await conn.unary('/etcdserverpb.KV/Range', req, (b) => b).catch((e) => e);
-      expect(err).toBeInstanceOf(CallError);
-      expect(err.code).toBe(11);
-      expect(err.details).toBe('etcdserver: mvcc: required revision is a future revision');
-    } finally {
-      conn.close();
-    }
-  });
+  it.each<Transport>(['frames', 'h2', 'grpc-js'])(
+    '%s reports gRPC status errors as CallError',
+    async (transport) => {
+      const conn = openConn(transport, cluster.endpoints[0], 0);
+      try {
+        await conn.ready();
+        const RangeRequest = etcdType('RangeRequest');
+        // Far-future revision: etcd answers OUT_OF_RANGE "required revision is a future revision".
+        const req = Buffer.from(RangeRequest.encode({ key: Buffer.from('k'), revision: 1e9 }).finish());
+        const err = await conn.unary('/etcdserverpb.KV/Range', req, (b) => b).catch((e) => e);
+        expect(err).toBeInstanceOf(CallError);
+        expect(err.code).toBe(11);
+        expect(err.details).toBe('etcdserver: mvcc: required revision is a future revision');
+      } finally {
+        conn.close();
+      }
+    },
+  );
 
   it('counts failed requests without stopping the run', async () => {
     const r = await runBench(
@@ -139,9 +145,10 @@ const hasEtcd = (() => {
     );
 
   it.each<[string, Transport]>([
+    ['put', 'frames'],
     ['put', 'h2'],
     ['put', 'grpc-js'],
-    ['range', 'h2'],
+    ['range', 'frames'],
     ['txn', 'grpc-js'],
   ])('%s over %s runs as the bench user', async (workload, transport) => {
     const r = await run(workload, '--transport', transport, '--user', BENCH_USER);

@@ -1,16 +1,19 @@
 // Connections for the load generator. Every Conn is its own HTTP/2 connection.
 //
-// Two transports speak the same gRPC wire format:
-// - 'h2': a minimal unary gRPC client on Node's http2 module. grpc-js spends most of its time
-//   in per-call machinery (interceptors, retry and load-balancing layers, channelz); on this
-//   kind of machine the bare client needs about half the CPU per request, which leaves more
-//   of the cores to the server being measured. It is the default.
+// Three transports speak the same gRPC wire format:
+// - 'frames' (the default): HTTP/2 frames written and parsed by the bench itself
+//   (frame-conn.ts). It costs the generator a fraction of what node:http2 does per request,
+//   which leaves the cores to the servers being measured.
+// - 'h2': a minimal unary gRPC client on Node's http2 module (grpc-js's per-call machinery
+//   left out); kept for cross-checking.
 // - 'grpc-js': @grpc/grpc-js, the client most Node users have; kept for cross-checking.
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'http2';
+import { CallError } from './call-error';
+import { FrameConn } from './frame-conn';
 
-export type Transport = 'h2' | 'grpc-js';
-export const TRANSPORTS: readonly Transport[] = ['h2', 'grpc-js'];
+export type Transport = 'frames' | 'h2' | 'grpc-js';
+export const TRANSPORTS: readonly Transport[] = ['frames', 'h2', 'grpc-js'];
 
 export interface Conn {
   readonly endpoint: string;
@@ -26,17 +29,10 @@ export interface Conn {
   close(): void;
 }
 
-/** A failed call, with the gRPC status code and message the server sent. */
-export class CallError extends Error {
-  constructor(
-    readonly code: number,
-    readonly details: string,
-  ) {
-    super(`${code} ${grpc.status[code] ?? 'UNKNOWN'}: ${details}`);
-  }
-}
+export { CallError };
 
 export function openConn(transport: Transport, endpoint: string, index: number): Conn {
+  if (transport === 'frames') return new FrameConn(endpoint);
   return transport === 'h2' ? new H2Conn(endpoint) : new GrpcJsConn(endpoint, index);
 }
 

@@ -52,7 +52,7 @@ export const DEFAULTS: Omit<BenchOptions, 'workload'> = {
   watchers: 200,
   prefill: true,
   json: false,
-  transport: 'h2',
+  transport: 'frames',
   user: '',
 };
 
@@ -114,7 +114,7 @@ export function withLoadOptions<T>(y: Argv<T>) {
     .option('transport', {
       choices: TRANSPORTS,
       default: DEFAULTS.transport,
-      describe: 'client: bare http2 or @grpc/grpc-js',
+      describe: 'client: HTTP/2 frames of its own (frames), node:http2 (h2) or @grpc/grpc-js',
     })
     .option('user', {
       type: 'string',
