@@ -477,20 +477,9 @@ export class RaftDriver {
     }
   }
 
-  /**
-   * Starts the Ready loop if there is work and it is not running. While it runs (a Ready's
-   * fsync can take milliseconds on a busy machine), Raft's outgoing messages go out at once
-   * instead of with the next Ready: a follower's forwarded proposals, the leader's appends and
-   * the commit index they carry would otherwise wait a whole fsync round trip at every hop.
-   */
+  /** Starts the Ready loop if there is work and it is not running. */
   private kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      const messages = this.node.takeMessages();
-      if (messages.length > 0) this.send(messages);
-      return;
-    }
-    if (!this.node.hasReady()) return;
+    if (this.running || this.stopped || !this.node.hasReady()) return;
     this.running = this.loop().finally(() => {
       this.running = undefined;
     });

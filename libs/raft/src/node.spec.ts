@@ -72,42 +72,6 @@ describe('RaftNode (Ready/Advance)', () => {
     expect(frd.entries.map(text)).toEqual(['p']);
   });
 
-  it('hands over messages that need no write while a Ready is in progress', () => {
-    const h = new Harness(storageWith(ids), { id: 1n });
-    const followers = new Map([2n, 3n].map((id) => [id, new Harness(storageWith(ids), { id })]));
-    // Elect, and exchange messages until the followers are in replicate state.
-    let pending = forceLeader(h, ids).concat(h.flush());
-    while (pending.length > 0) {
-      const replies = pending.flatMap((m) => followers.get(m.to)?.deliver(m) ?? []);
-      pending = replies.flatMap((m) => h.deliver(m));
-    }
-    h.node.propose(Buffer.from('a'));
-    const rd = h.node.ready();
-    expect(rd.messages.map((m) => m.type)).toEqual([MessageType.App, MessageType.App]);
-    // While 'a' is being written, 'b' is proposed: its appends can leave now.
-    h.node.propose(Buffer.from('b'));
-    const early = h.node.takeMessages();
-    expect(early.map((m) => [m.type, m.to])).toEqual([
-      [MessageType.App, 2n],
-      [MessageType.App, 3n],
-    ]);
-    expect(early.flatMap((m) => m.entries.map(text))).toEqual(['b', 'b']);
-    expect(h.node.takeMessages()).toEqual([]);
-    h.storage.append(rd.entries);
-    h.node.advance();
-    // The next Ready persists 'b' without sending its appends a second time.
-    const next = h.node.ready();
-    expect(next.entries.map(text)).toEqual(['b']);
-    expect(next.messages).toEqual([]);
-    h.node.advance();
-
-    // A follower's acknowledgement is never handed over early: it vouches for its write.
-    const f = followers.get(2n)!;
-    f.node.step({ ...early[0] });
-    expect(f.node.takeMessages()).toEqual([]);
-    expect(f.node.ready().messagesAfterPersist.map((m) => m.type)).toEqual([MessageType.AppResp]);
-  });
-
   it('enforces the ready/advance protocol', () => {
     const h = new Harness(storageWith([1n]), { id: 1n });
     expect(() => h.node.advance()).toThrow(/without a ready/);

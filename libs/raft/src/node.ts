@@ -210,18 +210,6 @@ export class RaftNode {
     return false;
   }
 
-  /**
-   * Takes the messages that ready() would return in `messages` (appends, heartbeats, forwarded
-   * proposals, vote requests: nothing that must wait for this node's own writes), so a caller
-   * still persisting the last Ready can send them now rather than with the next one. Responses
-   * that must follow a write (append and vote acknowledgements) stay for their Ready.
-   */
-  takeMessages(): Message[] {
-    const msgs = this.raft.msgs;
-    this.raft.msgs = [];
-    return msgs;
-  }
-
   /** Collects the pending work. The caller must call advance() before the next ready(). */
   ready(): Ready {
     if (this.inProgress) throw new Error('ready() called again before advance()');
