@@ -9,7 +9,7 @@
 // - 'grpc-js': @grpc/grpc-js, the client most Node users have; kept for cross-checking.
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'http2';
-import { CallError } from './call-error';
+import { CallError, frame, unframe } from './grpc-message';
 import { FrameConn } from './frame-conn';
 
 export type Transport = 'frames' | 'h2' | 'grpc-js';
@@ -29,7 +29,7 @@ export interface Conn {
   close(): void;
 }
 
-export { CallError };
+export { CallError, frame, unframe };
 
 export function openConn(transport: Transport, endpoint: string, index: number): Conn {
   if (transport === 'frames') return new FrameConn(endpoint);
@@ -171,23 +171,4 @@ function headersFor(path: string): http2.OutgoingHttpHeaders {
     headerCache.set(path, h);
   }
   return h;
-}
-
-/** gRPC length-prefixed message: flag byte (0 = not compressed), 4-byte big-endian length, bytes. */
-export function frame(message: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  message.copy(out, 5);
-  return out;
-}
-
-/** The single message of a unary response body. */
-export function unframe(chunks: Buffer[]): Buffer {
-  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  if (body.length < 5) throw new CallError(13, `response body too short (${body.length} bytes)`);
-  if (body[0] !== 0) throw new CallError(12, 'compressed responses are not supported');
-  const len = body.readUInt32BE(1);
-  if (body.length < 5 + len) throw new CallError(13, 'truncated response message');
-  return body.subarray(5, 5 + len);
 }

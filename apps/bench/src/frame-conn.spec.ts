@@ -2,7 +2,7 @@
 // with); bench.spec.ts runs it against etcd (Go's).
 import * as http2 from 'http2';
 import { AddressInfo } from 'net';
-import { CallError } from './call-error';
+import { CallError } from './grpc-message';
 import { frame } from './conn';
 import { FrameConn, requestHeaderBlock, scanHeaderBlock } from './frame-conn';
 import { huffmanEncode } from './huffman';

@@ -12,7 +12,7 @@
 // (SETTINGS_HEADER_TABLE_SIZE 0, before any request), so every response header is either in
 // the static table or spelled out; it only needs grpc-status and grpc-message from them.
 import * as net from 'net';
-import { CallError } from './call-error';
+import { CallError, frame as grpcFrame, unframe } from './grpc-message';
 import type { Conn } from './conn';
 import { huffmanDecode, huffmanEncode } from './huffman';
 
@@ -74,7 +74,7 @@ function frameHeader(length: number, type: number, flags: number, streamId: numb
   return h;
 }
 
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+function http2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   return Buffer.concat([frameHeader(payload.length, type, flags, streamId), payload]);
 }
 
@@ -90,7 +90,7 @@ function settingsPayload(settings: [number, number][]): Buffer {
 function windowUpdate(streamId: number, increment: number): Buffer {
   const p = Buffer.allocUnsafe(4);
   p.writeUInt32BE(increment, 0);
-  return frame(WINDOW_UPDATE, 0, streamId, p);
+  return http2Frame(WINDOW_UPDATE, 0, streamId, p);
 }
 
 /** An HPACK integer with an `n`-bit prefix, the prefix's other bits set to `high`. */
@@ -246,7 +246,7 @@ export class FrameConn implements Conn {
     this.socket.write(
       Buffer.concat([
         PREFACE,
-        frame(
+        http2Frame(
           SETTINGS,
           0,
           0,
@@ -275,10 +275,7 @@ export class FrameConn implements Conn {
   unary<R>(path: string, request: Buffer, decode: (b: Buffer) => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      const body = Buffer.allocUnsafe(5 + request.length);
-      body[0] = 0;
-      body.writeUInt32BE(request.length, 1);
-      request.copy(body, 5);
+      const body = grpcFrame(request);
       const call: Call = {
         id: 0,
         window: 0,
@@ -463,7 +460,7 @@ export class FrameConn implements Conn {
         return;
       case PING:
         if (!(flags & ACK)) {
-          this.out.push(frame(PING, ACK, 0, Buffer.from(payload)));
+          this.out.push(http2Frame(PING, ACK, 0, Buffer.from(payload)));
           this.scheduleFlush();
         }
         return;
@@ -504,13 +501,13 @@ export class FrameConn implements Conn {
     this.forget(call);
     if (call.status === undefined) return call.reject(new CallError(14, 'stream ended without grpc-status'));
     if (call.status !== 0) return call.reject(new CallError(call.status, call.message ?? ''));
-    const body = call.chunks.length === 1 ? call.chunks[0] : Buffer.concat(call.chunks);
-    if (body.length < 5)
-      return call.reject(new CallError(13, `response body too short (${body.length} bytes)`));
-    if (body[0] !== 0) return call.reject(new CallError(12, 'compressed responses are not supported'));
-    const length = body.readUInt32BE(1);
-    if (body.length < 5 + length) return call.reject(new CallError(13, 'truncated response message'));
-    call.resolve(body.subarray(5, 5 + length));
+    let message: Buffer;
+    try {
+      message = unframe(call.chunks);
+    } catch (e) {
+      return call.reject(e as Error);
+    }
+    call.resolve(message);
   }
 
   private fail(e: Error): void {
